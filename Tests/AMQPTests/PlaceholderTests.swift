@@ -1,0 +1,6 @@
+import AMQP
+import Testing
+
+@Test func linksLibrabbitmq() {
+    #expect(librabbitmqVersion.hasPrefix("0."))
+}

@@ -1,0 +1,102 @@
+public import Foundation
+
+/// What the project's scripts started for the tests (`tools/test` exports it), read once.
+///
+/// Interop tests are gated only on these: under `tools/test` (`MCW_REQUIRE_SERVICES=1`) a missing
+/// service is a failure, never a silent skip; a bare `swift test` skips those tests instead.
+public enum TestEnvironment {
+    /// True when the tests run under `tools/test`, which promises every service below.
+    public static let servicesRequired = ProcessInfo.processInfo.environment["MCW_REQUIRE_SERVICES"] == "1"
+
+    /// Directory of the repository (for fixtures and tools).
+    public static let projectDirectory: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    public static let fixturesDirectory = projectDirectory.appendingPathComponent("Tests/Fixtures")
+
+    /// A RabbitMQ node started by `tools/broker`.
+    public struct Broker: Sendable {
+        public let directory: String
+        public let node: String
+        public let port: Int
+        public let tlsPort: Int?
+        public let tlsDirectory: String?
+        public let url: String
+
+        /// Runs `tools/broker <command> <dir>` (stop, restart, kill) and waits for it.
+        public func control(_ command: String) throws {
+            try TestEnvironment.runTool("broker", [command, directory])
+        }
+
+        /// `rabbitmqctl` against this node; returns its standard output.
+        @discardableResult
+        public func rabbitmqctl(_ arguments: String...) throws -> String {
+            try TestEnvironment.runTool("broker", ["ctl", directory] + arguments)
+        }
+    }
+
+    public static let broker: Broker? = {
+        guard let path = ProcessInfo.processInfo.environment["MCW_BROKER_ENV"],
+              let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let env = parseShellAssignments(text)
+        guard let dir = env["BROKER_DIR"], let node = env["BROKER_NODE"],
+              let port = env["BROKER_PORT"].flatMap(Int.init), let url = env["BROKER_URL"] else { return nil }
+        return Broker(
+            directory: dir, node: node, port: port,
+            tlsPort: env["BROKER_TLS_PORT"].flatMap(Int.init),
+            tlsDirectory: env["BROKER_TLS_DIR"].flatMap { $0.isEmpty ? nil : $0 },
+            url: url)
+    }()
+
+    /// For `.enabled(if:)`: run when a broker is there, or when `tools/test` promised one (the
+    /// test then fails loudly through `requireBroker()` if it is missing).
+    public static var brokerEnabled: Bool { servicesRequired || broker != nil }
+
+    public struct MissingService: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String { "\(name) is not available: run the suite with tools/test, which starts it" }
+    }
+
+    public static func requireBroker() throws -> Broker {
+        guard let broker else { throw MissingService(name: "RabbitMQ (MCW_BROKER_ENV)") }
+        return broker
+    }
+
+    static func parseShellAssignments(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }
+            result[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        return result
+    }
+
+    public struct ToolFailed: Error, CustomStringConvertible {
+        public let command: [String]
+        public let status: Int32
+        public let output: String
+        public var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
+    }
+
+    /// Runs `tools/<name> args...`, returning its standard output; throws when it fails.
+    @discardableResult
+    public static func runTool(_ name: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = projectDirectory.appendingPathComponent("tools/\(name)")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw ToolFailed(command: [name] + arguments, status: process.terminationStatus, output: text)
+        }
+        return text
+    }
+}
