@@ -42,6 +42,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(
+            name: "MagnumObjects",
+            dependencies: ["JSON", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strict
+        ),
+
         // MARK: Messaging
         .target(
             name: "AMQP",
@@ -63,6 +69,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "MagnumObjectsTests", dependencies: ["MagnumObjects", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", "TestSupport", .product(name: "Logging", package: "swift-log")],
