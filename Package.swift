@@ -48,6 +48,8 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(name: "OsloConfig", swiftSettings: strict),
+
         // MARK: Messaging
         .target(
             name: "AMQP",
@@ -69,6 +71,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "OsloConfigTests", dependencies: ["OsloConfig", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MagnumObjectsTests", dependencies: ["MagnumObjects", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AMQPTests",
