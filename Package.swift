@@ -71,6 +71,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "SchemaTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "OsloConfigTests", dependencies: ["OsloConfig", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MagnumObjectsTests", dependencies: ["MagnumObjects", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(
