@@ -64,7 +64,8 @@ public enum HelmErrorClassifier {
             patterns: [
                 #"chart "[^"]*"( version "[^"]*")? not found in "#,
                 #"path "[^"]*" not found"#,
-                #"failed to (fetch|download) "#,
+                #"failed to fetch https?://"#,
+                #"failed to download ""#,
                 #"oci://[^ ]*: not found"#,
                 #": (manifest unknown|name unknown)"#,
             ]),

@@ -31,6 +31,7 @@ public struct HelmRelease: Sendable, Equatable {
     public var status: Status
     /// helm's own summary ("Install complete", "Upgrade complete", ...).
     public var description: String
+    /// The chart, when helm reports it (`upgrade` does; `status` leaves it out).
     public var chartName: String?
     public var chartVersion: String?
     public var appVersion: String?
