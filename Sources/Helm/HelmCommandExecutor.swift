@@ -43,7 +43,8 @@ public final class HelmCommandExecutor: HelmExecutor {
     public func upgradeInstall(_ request: HelmUpgradeRequest) async throws -> HelmRelease {
         let context = CallContext(
             operation: .upgradeInstall, release: request.release, namespace: request.namespace,
-            masker: baseMasker.adding(values: request.values).adding(kubeconfig: request.kubeconfig))
+            masker: baseMasker.adding(values: request.values).adding(kubeconfig: request.kubeconfig),
+            requestMetadata: request.logMetadata)
         let output = try await withKubeconfig(request.kubeconfig, context) { path in
             try await self.execute(
                 .upgradeInstall(request, kubeconfigPath: path),
@@ -59,7 +60,8 @@ public final class HelmCommandExecutor: HelmExecutor {
     public func uninstall(_ request: HelmUninstallRequest) async throws -> HelmUninstallResult {
         let context = CallContext(
             operation: .uninstall, release: request.release, namespace: request.namespace,
-            masker: baseMasker.adding(kubeconfig: request.kubeconfig))
+            masker: baseMasker.adding(kubeconfig: request.kubeconfig),
+            requestMetadata: request.logMetadata)
         let output = try await withKubeconfig(request.kubeconfig, context) { path in
             try await self.execute(
                 .uninstall(request, kubeconfigPath: path), standardInput: nil,
@@ -69,9 +71,7 @@ public final class HelmCommandExecutor: HelmExecutor {
         if case .exited(0) = output.termination { return .uninstalled(release: request.release) }
         // The Python driver's test, verbatim: a missing release is the state we want.
         if output.standardError.contains("release: not found") {
-            logger.info(
-                "helm release already absent",
-                metadata: ["release": "\(request.release)", "namespace": "\(request.namespace)"])
+            logger.info("helm release already absent", metadata: context.metadata)
             return .releaseNotFound(release: request.release)
         }
         throw failure(output, context)
@@ -80,7 +80,8 @@ public final class HelmCommandExecutor: HelmExecutor {
     public func status(_ request: HelmStatusRequest) async throws -> HelmRelease {
         let context = CallContext(
             operation: .status, release: request.release, namespace: request.namespace,
-            masker: baseMasker.adding(kubeconfig: request.kubeconfig))
+            masker: baseMasker.adding(kubeconfig: request.kubeconfig),
+            requestMetadata: request.logMetadata)
         let output = try await withKubeconfig(request.kubeconfig, context) { path in
             try await self.execute(
                 .status(request, kubeconfigPath: path), standardInput: nil,
@@ -93,7 +94,8 @@ public final class HelmCommandExecutor: HelmExecutor {
     public func template(_ request: HelmTemplateRequest) async throws -> HelmRenderedManifests {
         let context = CallContext(
             operation: .template, release: request.release, namespace: request.namespace,
-            masker: baseMasker.adding(values: request.values))
+            masker: baseMasker.adding(values: request.values),
+            requestMetadata: request.logMetadata)
         let output = try await execute(
             .template(request), standardInput: request.values.serialized(.python),
             deadline: request.timeout, context, usesFallbackKubeconfig: false)
@@ -126,9 +128,11 @@ public final class HelmCommandExecutor: HelmExecutor {
         var release: String?
         var namespace: String?
         var masker: SecretMasker
+        var requestMetadata: Logger.Metadata = [:]
 
         var metadata: Logger.Metadata {
-            var metadata: Logger.Metadata = ["helm_operation": "\(operation)"]
+            var metadata = requestMetadata
+            metadata["helm_operation"] = "\(operation)"
             if let release { metadata["release"] = "\(release)" }
             if let namespace { metadata["namespace"] = "\(namespace)" }
             return metadata
@@ -220,6 +224,10 @@ public final class HelmCommandExecutor: HelmExecutor {
                 kind: .executableUnavailable, operation: context.operation, release: context.release,
                 namespace: context.namespace,
                 detail: "\(error.description); set \(HelmConfiguration.Option.executable) to a working helm ≥ \(HelmVersion.minimumSupported)")
+        } catch let error as HelmProcessRunner.OutputTooLarge {
+            throw HelmError(
+                kind: .unexpectedOutput, operation: context.operation, release: context.release,
+                namespace: context.namespace, detail: error.description)
         } catch is CancellationError {
             logger.info("helm call cancelled; its process group was terminated", metadata: metadata)
             throw CancellationError()

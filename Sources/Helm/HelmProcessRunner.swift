@@ -62,6 +62,12 @@ struct HelmProcessRunner: Sendable {
         var description: String { "cannot start \(executable): \(reason)" }
     }
 
+    /// helm printed more than the configured limit; it was stopped.
+    struct OutputTooLarge: Error, CustomStringConvertible {
+        var limit: Int
+        var description: String { "helm printed more than \(limit) bytes and was stopped" }
+    }
+
     func run(
         _ commandLine: HelmCommandLine, standardInput: [UInt8]?, deadline: Duration
     ) async throws -> Outcome {
@@ -158,6 +164,9 @@ struct HelmProcessRunner: Sendable {
                 processID: result.processIdentifier.value)
         } catch let error as SubprocessError {
             if Task.isCancelled { throw CancellationError() }
+            if error.code == .outputLimitExceeded {
+                throw OutputTooLarge(limit: max(maximumOutputBytes, maximumErrorBytes))
+            }
             throw LaunchError(executable: executable, reason: "\(error)")
         }
     }

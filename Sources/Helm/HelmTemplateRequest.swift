@@ -1,4 +1,5 @@
 public import JSON
+public import Logging
 
 /// One `helm template`: renders a chart with values, offline, without a cluster. Used by
 /// render-only mode (quickstart, `--dry-run`) and to check values against a chart's schema.
@@ -17,6 +18,9 @@ public struct HelmTemplateRequest: Sendable {
     /// How long the helm process may take.
     public var timeout: Duration
 
+    /// Added to every log line of this call (`cluster_uuid`, `msg_id`, `request_id`, ...).
+    public var logMetadata: Logger.Metadata
+
     public init(
         release: String,
         chart: HelmChartReference,
@@ -24,8 +28,10 @@ public struct HelmTemplateRequest: Sendable {
         values: JSONValue,
         outputDirectory: String? = nil,
         kubeVersion: String? = nil,
-        timeout: Duration = .seconds(120)
+        timeout: Duration = .seconds(120),
+        logMetadata: Logger.Metadata = [:]
     ) {
+        self.logMetadata = logMetadata
         self.release = release
         self.chart = chart
         self.namespace = namespace

@@ -1,3 +1,5 @@
+public import Logging
+
 /// One `helm uninstall` (cluster deletion). A release that is already gone is the desired state.
 public struct HelmUninstallRequest: Sendable, Equatable {
     public var release: String
@@ -5,12 +7,17 @@ public struct HelmUninstallRequest: Sendable, Equatable {
     public var timeout: Duration
     public var kubeconfig: HelmKubeconfig?
 
+    /// Added to every log line of this call (`cluster_uuid`, `msg_id`, `request_id`, ...).
+    public var logMetadata: Logger.Metadata
+
     public init(
         release: String,
         namespace: String,
         timeout: Duration = HelmUpgradeRequest.defaultTimeout,
-        kubeconfig: HelmKubeconfig? = nil
+        kubeconfig: HelmKubeconfig? = nil,
+        logMetadata: Logger.Metadata = [:]
     ) {
+        self.logMetadata = logMetadata
         self.release = release
         self.namespace = namespace
         self.timeout = timeout

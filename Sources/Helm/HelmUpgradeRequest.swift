@@ -1,4 +1,5 @@
 public import JSON
+public import Logging
 
 /// One `helm upgrade --install`: the release the driver (re)renders on every create, update,
 /// resize, upgrade and node group change.
@@ -22,6 +23,9 @@ public struct HelmUpgradeRequest: Sendable {
     /// Overrides the executor's configured kubeconfig for this call.
     public var kubeconfig: HelmKubeconfig?
 
+    /// Added to every log line of this call (`cluster_uuid`, `msg_id`, `request_id`, ...).
+    public var logMetadata: Logger.Metadata
+
     public init(
         release: String,
         chart: HelmChartReference,
@@ -30,8 +34,10 @@ public struct HelmUpgradeRequest: Sendable {
         createNamespace: Bool = false,
         timeout: Duration = HelmUpgradeRequest.defaultTimeout,
         historyMax: Int = HelmUpgradeRequest.defaultHistoryMax,
-        kubeconfig: HelmKubeconfig? = nil
+        kubeconfig: HelmKubeconfig? = nil,
+        logMetadata: Logger.Metadata = [:]
     ) {
+        self.logMetadata = logMetadata
         self.release = release
         self.chart = chart
         self.namespace = namespace

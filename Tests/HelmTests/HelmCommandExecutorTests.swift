@@ -54,9 +54,10 @@ import Testing
         ]
         let release = try await executor.upgradeInstall(HelmUpgradeRequest(
             release: "rel", chart: HelmChartReference(name: "openstack-cluster", repository: "https://charts.example"),
-            namespace: "ns", values: values))
+            namespace: "ns", values: values, logMetadata: ["cluster_uuid": "5d12f6fd-a196-4bf0-ae4c-1f639a523a52"]))
         let run = try fake.onlyRun()
         #expect(try JSONValue(parsing: run.standardInput) == values)
+        #expect(logs.all.allSatisfy { $0.contains("cluster_uuid=5d12f6fd-a196-4bf0-ae4c-1f639a523a52") })
         #expect(!run.argv.contains { $0.contains(marker) || $0.contains("1.31.4") })
         #expect(!run.environment.values.contains { $0.contains(marker) })
         #expect(!logs.text.contains(marker))
@@ -247,6 +248,22 @@ import Testing
                 release: "rel", chart: HelmChartReference(name: "c", repository: "https://r"), namespace: "ns", values: [:]))
         }
         #expect(error?.kind == .unexpectedOutput)
+    }
+
+    @Test func outputBeyondTheLimitStopsHelm() async throws {
+        let fake = try FakeHelm(body: "head -c 100000 /dev/zero | tr '\\0' x\nsleep 30")
+        defer { fake.remove() }
+        var configuration = HelmConfiguration.testing(helm: fake.path)
+        configuration.maximumOutputBytes = 4096
+        let executor = HelmCommandExecutor(configuration: configuration, logger: CapturedLogs().logger)
+        defer { executor.shutdown() }
+        let started = ContinuousClock.now
+        let error = await #expect(throws: HelmError.self) {
+            _ = try await executor.status(HelmStatusRequest(release: "rel", namespace: "ns"))
+        }
+        #expect(error?.kind == .unexpectedOutput)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(!processIsAlive(try fake.onlyRun().pid))
     }
 
     @Test func statusParsesTheRelease() async throws {
