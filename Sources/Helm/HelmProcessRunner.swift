@@ -180,9 +180,15 @@ struct HelmProcessRunner: Sendable {
     // MARK: - Process groups
 
     /// SIGTERM to every live member of process group `groupID`, SIGKILL to whatever is left after
-    /// `gracePeriod`; returns once none is alive (or after a last short wait).
+    /// `gracePeriod`; returns once none is alive (or after a last short wait). Runs to the end
+    /// even when the calling task is cancelled (that is when it matters most).
     static func terminateGroup(_ groupID: Int32?, gracePeriod: Duration) async {
         guard let groupID, groupID > 1, hasLiveMembers(groupID) else { return }
+        // An unstructured task does not inherit cancellation, so its sleeps really wait.
+        await Task { await signalGroup(groupID, gracePeriod: gracePeriod) }.value
+    }
+
+    private static func signalGroup(_ groupID: Int32, gracePeriod: Duration) async {
         kill(-groupID, SIGTERM)
         let clock = ContinuousClock()
         let termDeadline = clock.now + gracePeriod
