@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // MARK: C libraries, each wrapped by exactly one Swift module
@@ -49,6 +50,17 @@ let package = Package(
         ),
 
         .target(name: "OsloConfig", swiftSettings: strict),
+
+        // MARK: Executors behind protocols
+        .target(
+            name: "Helm",
+            dependencies: [
+                "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: strict
+        ),
 
         // MARK: Messaging
         .target(
@@ -74,6 +86,11 @@ let package = Package(
         .testTarget(name: "SchemaTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "OsloConfigTests", dependencies: ["OsloConfig", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MagnumObjectsTests", dependencies: ["MagnumObjects", "JSON", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "HelmTests",
+            dependencies: ["Helm", "JSON", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", "TestSupport", .product(name: "Logging", package: "swift-log")],

@@ -55,6 +55,21 @@ public enum TestEnvironment {
     /// test then fails loudly through `requireBroker()` if it is missing).
     public static var brokerEnabled: Bool { servicesRequired || broker != nil }
 
+    /// The real `helm` binary installed by `tools/helm` (`MCW_HELM`).
+    public static let helmExecutable: String? = {
+        guard let path = ProcessInfo.processInfo.environment["MCW_HELM"], !path.isEmpty,
+              FileManager.default.isExecutableFile(atPath: path) else { return nil }
+        return path
+    }()
+
+    /// For `.enabled(if:)`: run when helm is there, or when `tools/test` promised it.
+    public static var helmEnabled: Bool { servicesRequired || helmExecutable != nil }
+
+    public static func requireHelm() throws -> String {
+        guard let helmExecutable else { throw MissingService(name: "helm (MCW_HELM, from tools/helm)") }
+        return helmExecutable
+    }
+
     public struct MissingService: Error, CustomStringConvertible {
         public let name: String
         public var description: String { "\(name) is not available: run the suite with tools/test, which starts it" }
