@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // MARK: C libraries, each wrapped by exactly one Swift module
@@ -50,6 +53,22 @@ let package = Package(
 
         .target(name: "OsloConfig", swiftSettings: strict),
 
+        // Certificates exactly as Magnum's x509keypair cert manager makes and stores them.
+        .target(
+            name: "ClusterCertificates",
+            dependencies: [
+                "MagnumObjects",
+                "OsloConfig",
+                "JSON",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Messaging
         .target(
             name: "AMQP",
@@ -73,6 +92,17 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "OsloConfigTests", dependencies: ["OsloConfig", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MagnumObjectsTests", dependencies: ["MagnumObjects", "JSON", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ClusterCertificatesTests",
+            dependencies: [
+                "ClusterCertificates", "MagnumObjects", "OsloConfig", "JSON", "TestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", "TestSupport", .product(name: "Logging", package: "swift-log")],
