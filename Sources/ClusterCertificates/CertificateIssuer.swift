@@ -42,7 +42,7 @@ public struct CertificateIssuer: Sendable {
 
     /// A self-signed CA: subject and issuer `CN=<subjectName>`, basic constraints CA with path
     /// length 0 (critical), key usage certificate signing only (critical).
-    public func generateCACertificate(subjectName: String, passphrase: KeyPassphrase, now: Date = Date()) throws(CertificateError) -> IssuedKeyPair {
+    public func generateCACertificate(subjectName: String, passphrase: KeyPassphrase, now: Date = Date()) throws(CertificateOperationError) -> IssuedKeyPair {
         let key = try RSAPrivateKey.generate(bits: options.rsaKeySize)
         let extensions = [
             try Self.basicConstraints(isCA: true, pathLength: 0, critical: true),
@@ -58,7 +58,7 @@ public struct CertificateIssuer: Sendable {
     /// key usage digital signature and key encipherment (critical), extended key usage client
     /// auth, basic constraints not a CA (critical).
     public func generateClientCertificate(issuerName: String, subjectName: String, organizationName: String?,
-                                          caKey: RSAPrivateKey, passphrase: KeyPassphrase, now: Date = Date()) throws(CertificateError) -> IssuedKeyPair {
+                                          caKey: RSAPrivateKey, passphrase: KeyPassphrase, now: Date = Date()) throws(CertificateOperationError) -> IssuedKeyPair {
         let key = try RSAPrivateKey.generate(bits: options.rsaKeySize)
         let extensions = [
             Certificate.Extension(oid: .X509ExtensionID.keyUsage, critical: true,
@@ -81,32 +81,32 @@ public struct CertificateIssuer: Sendable {
     /// for a CSR that does not parse, and — unlike Magnum, which signs it — for one whose
     /// signature does not verify; `.extensionNotAllowed` (`CertificateValidationError`) as
     /// Magnum's validator does.
-    public func sign(csrPEM: String, issuerName: String, caKey: RSAPrivateKey, now: Date = Date()) throws(CertificateError) -> String {
+    public func sign(csrPEM: String, issuerName: String, caKey: RSAPrivateKey, now: Date = Date()) throws(CertificateOperationError) -> String {
         let request: CertificateSigningRequest
         let requested: [Certificate.Extension]
         do {
             guard let block = PEMBlock.first(in: csrPEM, labels: ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"]) else {
-                throw CertificateError.invalidCSR(csrPEM, detail: "no PEM CERTIFICATE REQUEST block")
+                throw CertificateOperationError.invalidCSR(csrPEM, detail: "no PEM CERTIFICATE REQUEST block")
             }
             do {
                 request = try CertificateSigningRequest(derEncoded: block.der)
                 requested = Array(try request.attributes.extensionRequest?.extensions ?? Certificate.Extensions())
             } catch {
-                throw CertificateError.invalidCSR(csrPEM, detail: "the CSR does not parse: \(error)")
+                throw CertificateOperationError.invalidCSR(csrPEM, detail: "the CSR does not parse: \(error)")
             }
             guard request.publicKey.isValidSignature(request.signature, for: request) else {
-                throw CertificateError.invalidCSR(csrPEM, detail: "the CSR's signature does not verify with its public key")
+                throw CertificateOperationError.invalidCSR(csrPEM, detail: "the CSR's signature does not verify with its public key")
             }
-        } catch let error as CertificateError {
+        } catch let error as CertificateOperationError {
             throw error
         } catch {
-            throw CertificateError.invalidCSR(csrPEM, detail: "\(error)")
+            throw CertificateOperationError.invalidCSR(csrPEM, detail: "\(error)")
         }
         var extensions: [Certificate.Extension]
         do {
             extensions = try ExtensionPolicy(options: options).filter(requested)
         } catch where error.kind == .invalidCSR && error.magnumError == nil {
-            throw CertificateError.invalidCSR(csrPEM, detail: error.reason)
+            throw CertificateOperationError.invalidCSR(csrPEM, detail: error.reason)
         }
         if let ski = extensions.first(where: { $0.oid == .X509ExtensionID.subjectKeyIdentifier }) {
             // Magnum adds its own subject key identifier after the CSR's; cryptography then
@@ -121,7 +121,7 @@ public struct CertificateIssuer: Sendable {
     // MARK: The common part (operations._generate_certificate + sign)
 
     func issue(subject: DistinguishedName, publicKey: Certificate.PublicKey, extensions: [Certificate.Extension],
-               issuerName: String, signingKey: RSAPrivateKey, now: Date) throws(CertificateError) -> Certificate {
+               issuerName: String, signingKey: RSAPrivateKey, now: Date) throws(CertificateOperationError) -> Certificate {
         let issuer = try Self.name(commonName: issuerName, organization: nil)
         // cryptography drops sub-second precision.
         let second = Date(timeIntervalSince1970: (now.timeIntervalSince1970).rounded(.down))
@@ -141,7 +141,7 @@ public struct CertificateIssuer: Sendable {
                 extensions: all,
                 issuerPrivateKey: Certificate.PrivateKey(signingKey.key))
         } catch {
-            throw CertificateError(.generationFailed, "the certificate could not be built or signed: \(error)")
+            throw CertificateOperationError(.generationFailed, "the certificate could not be built or signed: \(error)")
         }
     }
 
@@ -153,10 +153,10 @@ public struct CertificateIssuer: Sendable {
 
     /// `x509.Name([CN, O])`: each attribute its own RDN, as UTF8String. Like cryptography, a
     /// common name must be 1 to 64 bytes of UTF-8.
-    static func name(commonName: String, organization: String?) throws(CertificateError) -> DistinguishedName {
+    static func name(commonName: String, organization: String?) throws(CertificateOperationError) -> DistinguishedName {
         let length = commonName.utf8.count
         guard (1...64).contains(length) else {
-            throw CertificateError(.invalidName, "a certificate common name must be 1 to 64 bytes of UTF-8, \(commonName.debugDescription) is \(length)")
+            throw CertificateOperationError(.invalidName, "a certificate common name must be 1 to 64 bytes of UTF-8, \(commonName.debugDescription) is \(length)")
         }
         var rdns = [RelativeDistinguishedName(.init(type: .RDNAttributeType.commonName, utf8String: commonName))]
         if let organization, !organization.isEmpty {
@@ -165,37 +165,37 @@ public struct CertificateIssuer: Sendable {
         return DistinguishedName(rdns)
     }
 
-    static func basicConstraints(isCA: Bool, pathLength: Int?, critical: Bool) throws(CertificateError) -> Certificate.Extension {
+    static func basicConstraints(isCA: Bool, pathLength: Int?, critical: Bool) throws(CertificateOperationError) -> Certificate.Extension {
         do {
             let value: BasicConstraints = isCA ? .isCertificateAuthority(maxPathLength: pathLength) : .notCertificateAuthority
             return try Certificate.Extension(value, critical: critical)
         } catch {
-            throw CertificateError(.generationFailed, "basic constraints: \(error)")
+            throw CertificateOperationError(.generationFailed, "basic constraints: \(error)")
         }
     }
 
-    static func extendedKeyUsageClientAuth() throws(CertificateError) -> Certificate.Extension {
+    static func extendedKeyUsageClientAuth() throws(CertificateOperationError) -> Certificate.Extension {
         do {
             return try Certificate.Extension(ExtendedKeyUsage([.clientAuth]), critical: false)
         } catch {
-            throw CertificateError(.generationFailed, "extended key usage: \(error)")
+            throw CertificateOperationError(.generationFailed, "extended key usage: \(error)")
         }
     }
 
     /// PEM of a certificate without the trailing newline, as Magnum's `.strip()` leaves it.
-    static func pem(_ certificate: Certificate) throws(CertificateError) -> String {
+    static func pem(_ certificate: Certificate) throws(CertificateOperationError) -> String {
         var serializer = DER.Serializer()
         do {
             try serializer.serialize(certificate)
         } catch {
-            throw CertificateError(.generationFailed, "the certificate could not be serialised: \(error)")
+            throw CertificateOperationError(.generationFailed, "the certificate could not be serialised: \(error)")
         }
         var pem = PEMBlock.encode(label: "CERTIFICATE", der: serializer.serializedBytes)
         while pem.last == "\n" { pem.removeLast() }
         return pem
     }
 
-    static func keyPair(_ certificate: Certificate, key: RSAPrivateKey, passphrase: KeyPassphrase) throws(CertificateError) -> IssuedKeyPair {
+    static func keyPair(_ certificate: Certificate, key: RSAPrivateKey, passphrase: KeyPassphrase) throws(CertificateOperationError) -> IssuedKeyPair {
         IssuedKeyPair(certificatePEM: try pem(certificate),
                       encryptedPrivateKeyPEM: try key.encryptedPKCS8PEM(passphrase: passphrase),
                       passphrase: passphrase, privateKey: key, certificate: certificate)

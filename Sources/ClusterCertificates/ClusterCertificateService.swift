@@ -8,7 +8,7 @@ public import MagnumObjects
 ///
 /// Errors: `MagnumError` where Magnum raises one (`CertificatesToClusterFailed`,
 /// `X509KeyPairNotFound`, `InvalidCsr`, `CertificateValidationError`, `NotSupported`), to send
-/// back as the RPC failure; `CertificateError` when a stored key cannot be opened (Magnum raises a
+/// back as the RPC failure; `CertificateOperationError` when a stored key cannot be opened (Magnum raises a
 /// bare `ValueError` there); the store's own errors as they are. None of them carries a key or a
 /// passphrase.
 public struct ClusterCertificateService: Sendable {
@@ -54,7 +54,7 @@ public struct ClusterCertificateService: Sendable {
             let cas = try await withThrowingTaskGroup(of: (ClusterCAType, IssuedKeyPair).self) { group in
                 for type in [ClusterCAType.kubernetes, .etcd, .frontProxy] {
                     group.addTask {
-                        (type, try await Self.offloaded { () throws(CertificateError) in
+                        (type, try await Self.offloaded { () throws(CertificateOperationError) in
                             try issuer.generateCACertificate(subjectName: issuerName, passphrase: .generate())
                         })
                     }
@@ -64,9 +64,9 @@ public struct ClusterCertificateService: Sendable {
                 return result
             }
             guard let kubernetesCA = cas[.kubernetes], let etcdCA = cas[.etcd], let frontProxyCA = cas[.frontProxy] else {
-                throw CertificateError(.generationFailed, "a CA was not generated")
+                throw CertificateOperationError(.generationFailed, "a CA was not generated")
             }
-            let client = try await Self.offloaded { () throws(CertificateError) in
+            let client = try await Self.offloaded { () throws(CertificateOperationError) in
                 try issuer.generateClientCertificate(issuerName: issuerName, subjectName: Self.clientSubjectName,
                                                      organizationName: Self.clientOrganizationName,
                                                      caKey: kubernetesCA.privateKey, passphrase: .generate())
@@ -100,7 +100,7 @@ public struct ClusterCertificateService: Sendable {
         row.userId = context.userId
         let created = try await store.create(row)
         guard let uuid = created.uuid else {
-            throw CertificateError(.generationFailed, "the key pair store returned a row without a uuid")
+            throw CertificateOperationError(.generationFailed, "the key pair store returned a row without a uuid")
         }
         return uuid
     }
@@ -123,11 +123,11 @@ public struct ClusterCertificateService: Sendable {
     }
 
     /// Opens a stored key pair's private key with its stored passphrase.
-    public func privateKey(of pair: X509KeyPair, what: String) throws(CertificateError) -> RSAPrivateKey {
+    public func privateKey(of pair: X509KeyPair, what: String) throws(CertificateOperationError) -> RSAPrivateKey {
         do {
             return try RSAPrivateKey(pemEncoded: pair.privateKey ?? "", passphrase: pair.privateKeyPassphrase.map(KeyPassphrase.init))
         } catch {
-            throw CertificateError(error.kind, "\(what) (x509keypair \(pair.uuid ?? "None")): \(error.reason)")
+            throw CertificateOperationError(error.kind, "\(what) (x509keypair \(pair.uuid ?? "None")): \(error.reason)")
         }
     }
 
@@ -251,10 +251,10 @@ public struct ClusterCertificateService: Sendable {
 
     /// Runs CPU-heavy work (RSA key generation) on a Dispatch thread, so it does not hold a
     /// thread of Swift's cooperative pool for its whole duration.
-    static func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws(CertificateError) -> T) async throws(CertificateError) -> T {
-        let result: Result<T, CertificateError> = await withCheckedContinuation { continuation in
+    static func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws(CertificateOperationError) -> T) async throws(CertificateOperationError) -> T {
+        let result: Result<T, CertificateOperationError> = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(returning: Result { () throws(CertificateError) in try work() })
+                continuation.resume(returning: Result { () throws(CertificateOperationError) in try work() })
             }
         }
         return try result.get()

@@ -14,11 +14,11 @@ struct EncryptedPrivateKeyInfo {
     let iv: [UInt8]
     let encryptedData: [UInt8]
 
-    private static func malformed(_ what: String) -> CertificateError {
-        CertificateError(.malformedKey, "the encrypted private key is malformed: \(what)")
+    private static func malformed(_ what: String) -> CertificateOperationError {
+        CertificateOperationError(.malformedKey, "the encrypted private key is malformed: \(what)")
     }
 
-    init(der: [UInt8]) throws(CertificateError) {
+    init(der: [UInt8]) throws(CertificateOperationError) {
         let scheme: AlgorithmIdentifierNode
         let data: ASN1OctetString
         do {
@@ -29,7 +29,7 @@ struct EncryptedPrivateKeyInfo {
             throw Self.malformed("not an EncryptedPrivateKeyInfo")
         }
         guard scheme.oid == ObjectIDs.pbes2 else {
-            throw CertificateError(.unsupportedKeyEncryption,
+            throw CertificateOperationError(.unsupportedKeyEncryption,
                                    "private key encryption \(scheme.oid) is not supported (only PBES2 with PBKDF2 and AES-CBC)")
         }
         guard let parameters = scheme.parameters else { throw Self.malformed("PBES2 without parameters") }
@@ -44,10 +44,10 @@ struct EncryptedPrivateKeyInfo {
             throw Self.malformed("bad PBES2 parameters")
         }
         guard kdf.oid == ObjectIDs.pbkdf2 else {
-            throw CertificateError(.unsupportedKeyEncryption, "key derivation \(kdf.oid) is not supported (only PBKDF2)")
+            throw CertificateOperationError(.unsupportedKeyEncryption, "key derivation \(kdf.oid) is not supported (only PBKDF2)")
         }
         guard let cipher = PrivateKeyEncryption.Cipher.allCases.first(where: { $0.oid == encryption.oid }) else {
-            throw CertificateError(.unsupportedKeyEncryption,
+            throw CertificateOperationError(.unsupportedKeyEncryption,
                                    "private key cipher \(encryption.oid) is not supported (only AES-128/192/256-CBC)")
         }
         guard let kdfParameters = kdf.parameters else { throw Self.malformed("PBKDF2 without parameters") }
@@ -79,12 +79,12 @@ struct EncryptedPrivateKeyInfo {
         }
         if let prfOID {
             guard let known = PrivateKeyEncryption.PRF.allCases.first(where: { $0.oid == prfOID }) else {
-                throw CertificateError(.unsupportedKeyEncryption, "PBKDF2 pseudo-random function \(prfOID) is not supported")
+                throw CertificateOperationError(.unsupportedKeyEncryption, "PBKDF2 pseudo-random function \(prfOID) is not supported")
             }
             prf = known
         }
         guard (1...PrivateKeyEncryption.maximumIterations).contains(iterations) else {
-            throw CertificateError(.unsupportedKeyEncryption,
+            throw CertificateOperationError(.unsupportedKeyEncryption,
                                    "PBKDF2 iteration count \(iterations) is outside 1...\(PrivateKeyEncryption.maximumIterations)")
         }
         if let keyLength, keyLength != cipher.keyByteCount {
@@ -103,20 +103,20 @@ struct EncryptedPrivateKeyInfo {
 
     /// The `PrivateKeyInfo` DER inside; a wrong passphrase is reported as such (a bad padding
     /// or undecodable plaintext is what a wrong passphrase looks like).
-    func decrypt(passphrase: KeyPassphrase) throws(CertificateError) -> [UInt8] {
+    func decrypt(passphrase: KeyPassphrase) throws(CertificateOperationError) -> [UInt8] {
         do {
             let key = try Self.deriveKey(passphrase: passphrase, salt: salt, prf: prf, iterations: iterations, byteCount: cipher.keyByteCount)
             let plain = try AES._CBC.decrypt(encryptedData, using: key, iv: AES._CBC.IV(ivBytes: iv))
             return Array(plain)
         } catch {
-            throw CertificateError(.incorrectPassphrase, "incorrect passphrase, could not decrypt the private key")
+            throw CertificateOperationError(.incorrectPassphrase, "incorrect passphrase, could not decrypt the private key")
         }
     }
 
     /// Encrypts a `PrivateKeyInfo` DER into an `EncryptedPrivateKeyInfo` DER with a fresh salt and IV.
-    static func encrypt(_ plain: [UInt8], passphrase: KeyPassphrase, encryption: PrivateKeyEncryption) throws(CertificateError) -> [UInt8] {
+    static func encrypt(_ plain: [UInt8], passphrase: KeyPassphrase, encryption: PrivateKeyEncryption) throws(CertificateOperationError) -> [UInt8] {
         guard (1...PrivateKeyEncryption.maximumIterations).contains(encryption.iterations), encryption.saltByteCount >= 8 else {
-            throw CertificateError(.generationFailed, "unusable key encryption parameters (iterations \(encryption.iterations), salt \(encryption.saltByteCount) bytes)")
+            throw CertificateOperationError(.generationFailed, "unusable key encryption parameters (iterations \(encryption.iterations), salt \(encryption.saltByteCount) bytes)")
         }
         var rng = SystemRandomNumberGenerator()
         let salt = (0..<encryption.saltByteCount).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
@@ -154,7 +154,7 @@ struct EncryptedPrivateKeyInfo {
             }
             return serializer.serializedBytes
         } catch {
-            throw CertificateError(.generationFailed, "private key encryption failed")
+            throw CertificateOperationError(.generationFailed, "private key encryption failed")
         }
     }
 
@@ -178,22 +178,22 @@ struct EncryptedPrivateKeyInfo {
 /// Python writes it for `TraditionalOpenSSL` with `BestAvailableEncryption`; Magnum never does,
 /// but operators may hand such keys over.
 enum LegacyPEMEncryption {
-    static func decrypt(_ block: PEMBlock, passphrase: KeyPassphrase) throws(CertificateError) -> [UInt8] {
+    static func decrypt(_ block: PEMBlock, passphrase: KeyPassphrase) throws(CertificateOperationError) -> [UInt8] {
         guard let dekInfo = block.headers.first(where: { $0.name == "DEK-Info" })?.value else {
-            throw CertificateError(.malformedKey, "the encrypted PEM has no DEK-Info header")
+            throw CertificateOperationError(.malformedKey, "the encrypted PEM has no DEK-Info header")
         }
         let parts = dekInfo.split(separator: ",", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2 else { throw CertificateError(.malformedKey, "the DEK-Info header is malformed") }
+        guard parts.count == 2 else { throw CertificateOperationError(.malformedKey, "the DEK-Info header is malformed") }
         let keyByteCount: Int
         switch parts[0].uppercased() {
         case "AES-128-CBC": keyByteCount = 16
         case "AES-192-CBC": keyByteCount = 24
         case "AES-256-CBC": keyByteCount = 32
         default:
-            throw CertificateError(.unsupportedKeyEncryption, "legacy PEM cipher \(parts[0]) is not supported (only AES-CBC)")
+            throw CertificateOperationError(.unsupportedKeyEncryption, "legacy PEM cipher \(parts[0]) is not supported (only AES-CBC)")
         }
         guard let iv = hexBytes(parts[1]), iv.count == 16 else {
-            throw CertificateError(.malformedKey, "the DEK-Info IV is malformed")
+            throw CertificateOperationError(.malformedKey, "the DEK-Info IV is malformed")
         }
         var derived: [UInt8] = []
         var previous: [UInt8] = []
@@ -205,7 +205,7 @@ enum LegacyPEMEncryption {
             let plain = try AES._CBC.decrypt(block.der, using: SymmetricKey(data: derived[0..<keyByteCount]), iv: AES._CBC.IV(ivBytes: iv))
             return Array(plain)
         } catch {
-            throw CertificateError(.incorrectPassphrase, "incorrect passphrase, could not decrypt the private key")
+            throw CertificateOperationError(.incorrectPassphrase, "incorrect passphrase, could not decrypt the private key")
         }
     }
 

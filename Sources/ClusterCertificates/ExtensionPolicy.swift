@@ -11,7 +11,7 @@ import X509
 struct ExtensionPolicy {
     let options: X509Options
 
-    func filter(_ extensions: [Certificate.Extension]) throws(CertificateError) -> [Certificate.Extension] {
+    func filter(_ extensions: [Certificate.Extension]) throws(CertificateOperationError) -> [Certificate.Extension] {
         var allowedUsage = Set(options.allowedKeyUsage)
         if !options.allowCA {
             allowedUsage.remove(.keyCertSign)
@@ -37,7 +37,7 @@ struct ExtensionPolicy {
         return result
     }
 
-    private func mergeKeyUsage(_ ext: Certificate.Extension, allowed: Set<KeyUsageName>) throws(CertificateError) -> Certificate.Extension {
+    private func mergeKeyUsage(_ ext: Certificate.Extension, allowed: Set<KeyUsageName>) throws(CertificateOperationError) -> Certificate.Extension {
         let requested: KeyUsageBits
         do {
             requested = try KeyUsageBits(derEncoded: ext.value)
@@ -59,7 +59,7 @@ struct ExtensionPolicy {
         return Certificate.Extension(oid: .X509ExtensionID.keyUsage, critical: ext.critical, value: KeyUsageBits(kept).derEncoded[...])
     }
 
-    private func disallowCA(_ ext: Certificate.Extension) throws(CertificateError) -> Certificate.Extension {
+    private func disallowCA(_ ext: Certificate.Extension) throws(CertificateOperationError) -> Certificate.Extension {
         let isCA: Bool
         do {
             isCA = try BasicConstraintsValue.decode(ext.value).ca
@@ -75,9 +75,9 @@ struct ExtensionPolicy {
     }
 }
 
-extension CertificateError {
+extension CertificateOperationError {
     /// A malformed extension; the signer turns it into Magnum's `InvalidCsr` with the CSR text.
-    static func invalidCSRExtension(_ ext: Certificate.Extension) -> CertificateError {
-        CertificateError(.invalidCSR, "the CSR's \(OIDNames.name(ext.oid.description)) extension (\(ext.oid)) is malformed")
+    static func invalidCSRExtension(_ ext: Certificate.Extension) -> CertificateOperationError {
+        CertificateOperationError(.invalidCSR, "the CSR's \(OIDNames.name(ext.oid.description)) extension (\(ext.oid)) is malformed")
     }
 }

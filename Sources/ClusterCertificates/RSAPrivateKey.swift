@@ -28,15 +28,15 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
     /// A new key with public exponent 65537, as `rsa.generate_private_key(65537, bits)`.
     /// `bits` must be a multiple of 128 from 1024 to 16384 (`X509Options` checks the configured
     /// size when it is read).
-    public static func generate(bits: Int) throws(CertificateError) -> RSAPrivateKey {
+    public static func generate(bits: Int) throws(CertificateOperationError) -> RSAPrivateKey {
         guard (1024...16384).contains(bits), bits % 128 == 0 else {
-            throw CertificateError(.generationFailed, "RSA key size \(bits) is not supported: use a multiple of 128 bits from 1024 to 16384")
+            throw CertificateOperationError(.generationFailed, "RSA key size \(bits) is not supported: use a multiple of 128 bits from 1024 to 16384")
         }
         do {
             let size = _RSA.Signing.KeySize(bitCount: bits)
             return RSAPrivateKey(bits >= 2048 ? try _RSA.Signing.PrivateKey(keySize: size) : try _RSA.Signing.PrivateKey(unsafeKeySize: size))
         } catch {
-            throw CertificateError(.generationFailed, "RSA key generation failed: \(error)")
+            throw CertificateOperationError(.generationFailed, "RSA key generation failed: \(error)")
         }
     }
 
@@ -44,16 +44,16 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
 
     /// Reads the first private key PEM block in `pem`, decrypting it with `passphrase` when it is
     /// encrypted. A passphrase given for a key that is not encrypted is ignored.
-    public init(pemEncoded pem: String, passphrase: KeyPassphrase?) throws(CertificateError) {
+    public init(pemEncoded pem: String, passphrase: KeyPassphrase?) throws(CertificateOperationError) {
         let labels: Set<String> = ["ENCRYPTED PRIVATE KEY", "PRIVATE KEY", "RSA PRIVATE KEY"]
         let blocks = PEMBlock.blocks(in: pem)
         guard let block = blocks.first(where: { labels.contains($0.label) || $0.label.hasSuffix("PRIVATE KEY") }) else {
-            throw CertificateError(.malformedPEM, "no PEM private key block found")
+            throw CertificateOperationError(.malformedPEM, "no PEM private key block found")
         }
         switch block.label {
         case "ENCRYPTED PRIVATE KEY":
             guard let passphrase else {
-                throw CertificateError(.passphraseRequired, "the private key is encrypted and no passphrase was given")
+                throw CertificateOperationError(.passphraseRequired, "the private key is encrypted and no passphrase was given")
             }
             let info = try EncryptedPrivateKeyInfo(der: block.der)
             let plain = try info.decrypt(passphrase: passphrase)
@@ -63,7 +63,7 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
         case "RSA PRIVATE KEY":
             if let procType = block.headers.first(where: { $0.name == "Proc-Type" })?.value, procType.contains("ENCRYPTED") {
                 guard let passphrase else {
-                    throw CertificateError(.passphraseRequired, "the private key is encrypted and no passphrase was given")
+                    throw CertificateOperationError(.passphraseRequired, "the private key is encrypted and no passphrase was given")
                 }
                 let plain = try LegacyPEMEncryption.decrypt(block, passphrase: passphrase)
                 self = try RSAPrivateKey.fromPKCS1(plain, afterDecryption: true)
@@ -71,20 +71,20 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
                 self = try RSAPrivateKey.fromPKCS1(block.der, afterDecryption: false)
             }
         default:
-            throw CertificateError(.unsupportedKeyType, "a \(block.label) is not an RSA private key")
+            throw CertificateOperationError(.unsupportedKeyType, "a \(block.label) is not an RSA private key")
         }
     }
 
-    static func fromPKCS1(_ der: [UInt8], afterDecryption: Bool) throws(CertificateError) -> RSAPrivateKey {
+    static func fromPKCS1(_ der: [UInt8], afterDecryption: Bool) throws(CertificateOperationError) -> RSAPrivateKey {
         do {
             return RSAPrivateKey(try _RSA.Signing.PrivateKey(unsafeDERRepresentation: der))
         } catch {
-            if afterDecryption { throw CertificateError(.incorrectPassphrase, "incorrect passphrase, could not decrypt the private key") }
-            throw CertificateError(.malformedKey, "the PKCS#1 RSA private key could not be parsed (RSA keys under 1024 bits are refused)")
+            if afterDecryption { throw CertificateOperationError(.incorrectPassphrase, "incorrect passphrase, could not decrypt the private key") }
+            throw CertificateOperationError(.malformedKey, "the PKCS#1 RSA private key could not be parsed (RSA keys under 1024 bits are refused)")
         }
     }
 
-    static func fromPKCS8(_ der: [UInt8], afterDecryption: Bool) throws(CertificateError) -> RSAPrivateKey {
+    static func fromPKCS8(_ der: [UInt8], afterDecryption: Bool) throws(CertificateOperationError) -> RSAPrivateKey {
         let algorithm: ASN1ObjectIdentifier
         let keyBytes: ArraySlice<UInt8>
         do {
@@ -96,11 +96,11 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
                 return (algorithm.oid, key.bytes)
             }
         } catch {
-            if afterDecryption { throw CertificateError(.incorrectPassphrase, "incorrect passphrase, could not decrypt the private key") }
-            throw CertificateError(.malformedKey, "the PKCS#8 private key could not be parsed")
+            if afterDecryption { throw CertificateOperationError(.incorrectPassphrase, "incorrect passphrase, could not decrypt the private key") }
+            throw CertificateOperationError(.malformedKey, "the PKCS#8 private key could not be parsed")
         }
         guard algorithm == ObjectIDs.rsaEncryption else {
-            throw CertificateError(.unsupportedKeyType, "the private key is not an RSA key (algorithm \(algorithm), \(OIDNames.name(algorithm.description)))")
+            throw CertificateOperationError(.unsupportedKeyType, "the private key is not an RSA key (algorithm \(algorithm), \(OIDNames.name(algorithm.description)))")
         }
         return try fromPKCS1(Array(keyBytes), afterDecryption: false)
     }
@@ -129,7 +129,7 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
     }
 
     /// The key as encrypted PKCS#8 PEM, as Magnum stores it in `X509KeyPair.private_key`.
-    public func encryptedPKCS8PEM(passphrase: KeyPassphrase, encryption: PrivateKeyEncryption = .magnum) throws(CertificateError) -> String {
+    public func encryptedPKCS8PEM(passphrase: KeyPassphrase, encryption: PrivateKeyEncryption = .magnum) throws(CertificateOperationError) -> String {
         let info = try EncryptedPrivateKeyInfo.encrypt(pkcs8DER, passphrase: passphrase, encryption: encryption)
         return PEMBlock.encode(label: "ENCRYPTED PRIVATE KEY", der: info)
     }

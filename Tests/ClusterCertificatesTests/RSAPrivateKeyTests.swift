@@ -51,7 +51,7 @@ import TestSupport
     @Test func wrongOrMissingPassphraseIsTypedAndSecretFree() throws {
         let pem = try key().encryptedPKCS8PEM(passphrase: Self.passphrase)
         let wrong = KeyPassphrase("notthepass00")
-        let error = try #require(throws: CertificateError.self) { try RSAPrivateKey(pemEncoded: pem, passphrase: wrong) }
+        let error = try #require(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: pem, passphrase: wrong) }
         #expect(error.kind == .incorrectPassphrase)
         #expect(error.magnumError == nil)
         for text in ["\(error)", String(reflecting: error), error.reason] {
@@ -59,27 +59,27 @@ import TestSupport
             #expect(!text.contains(Self.passphrase.secret))
             #expect(!text.contains("PRIVATE KEY"))
         }
-        let missing = try #require(throws: CertificateError.self) { try RSAPrivateKey(pemEncoded: pem, passphrase: nil) }
+        let missing = try #require(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: pem, passphrase: nil) }
         #expect(missing.kind == .passphraseRequired)
     }
 
     @Test func garbageAndForeignKeysAreTypedErrors() throws {
-        let garbage = try #require(throws: CertificateError.self) { try RSAPrivateKey(pemEncoded: "not a key at all", passphrase: nil) }
+        let garbage = try #require(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: "not a key at all", passphrase: nil) }
         #expect(garbage.kind == .malformedPEM)
 
         let badBase64 = "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n"
         #expect((try? RSAPrivateKey(pemEncoded: badBase64, passphrase: nil)) == nil)
 
         let truncated = PEMBlock.encode(label: "PRIVATE KEY", der: try key().pkcs8DER.prefix(100))
-        let malformed = try #require(throws: CertificateError.self) { try RSAPrivateKey(pemEncoded: truncated, passphrase: nil) }
+        let malformed = try #require(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: truncated, passphrase: nil) }
         #expect(malformed.kind == .malformedKey)
 
         let ec = P256.Signing.PrivateKey().pemRepresentation
-        let foreign = try #require(throws: CertificateError.self) { try RSAPrivateKey(pemEncoded: ec, passphrase: nil) }
+        let foreign = try #require(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: ec, passphrase: nil) }
         #expect(foreign.kind == .unsupportedKeyType)
 
         let openssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
-        #expect(throws: CertificateError.self) { try RSAPrivateKey(pemEncoded: openssh, passphrase: nil) }
+        #expect(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: openssh, passphrase: nil) }
     }
 
     @Test func pbes1IsRefusedByName() throws {
@@ -96,7 +96,7 @@ import TestSupport
             try coder.serialize(ASN1OctetString(contentBytes: ArraySlice(repeating: 0, count: 32)))
         }
         let pem = PEMBlock.encode(label: "ENCRYPTED PRIVATE KEY", der: serializer.serializedBytes)
-        let error = try #require(throws: CertificateError.self) { try RSAPrivateKey(pemEncoded: pem, passphrase: Self.passphrase) }
+        let error = try #require(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: pem, passphrase: Self.passphrase) }
         #expect(error.kind == .unsupportedKeyEncryption)
         #expect(error.reason.contains("1.2.840.113549.1.5.10"))
     }
@@ -162,7 +162,7 @@ import TestSupport
             let opened = try RSAPrivateKey(pemEncoded: pem, passphrase: KeyPassphrase(password))
             #expect(opened.unencryptedPKCS8PEM == key.unencryptedPKCS8PEM, "\(name)")
             if name.contains("unencrypted") { continue }
-            let error = try #require(throws: CertificateError.self, "\(name)") {
+            let error = try #require(throws: CertificateOperationError.self, "\(name)") {
                 try RSAPrivateKey(pemEncoded: pem, passphrase: KeyPassphrase("py-Pass-43"))
             }
             #expect(error.kind == .incorrectPassphrase, "\(name)")

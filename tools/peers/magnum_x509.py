@@ -6,7 +6,8 @@ one answer per op. An op that raises answers {"error": {"class": ..., "message":
 
 Ops:
   magnum_generate {name, ca_password, client_password}  Magnum's generate_ca_certificate and
-      generate_client_certificate('admin', 'system:masters'), as cert_manager.py calls them
+      generate_client_certificate('admin', 'system:masters'), as cert_manager.py calls them,
+      with describe_cert of both certificates
   describe_cert {pem}            every field of a certificate, as cryptography reads it
   verify_issued {pem, ca_pem}    cert.verify_directly_issued_by(ca)
   decrypt_key {key, password}    Magnum's decrypt_key (unencrypted PKCS#8 PEM)
@@ -15,7 +16,8 @@ Ops:
   encrypt_variants {key, password, key_password}  the key encrypted every way Python writes them
   generate_csr_and_key {cn}      Magnum's generate_csr_and_key
   csr {cn, extensions, bad_signature}  a CSR with the given extensions
-  sign {csr, ca_key, ca_password, issuer, config}  Magnum's sign() under [x509] overrides
+  sign {csr, ca_key, ca_password, issuer, config}  Magnum's sign() under [x509] overrides,
+      with describe_cert of the result
   short_id {uuids}               short_id.get_id for each UUID
 """
 import base64
@@ -37,11 +39,13 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # 
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC  # noqa: E402
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
 
-from magnum.common import short_id  # noqa: E402
-from magnum.common.x509 import operations  # noqa: E402
-import magnum.conf  # noqa: E402
 
-CONF = magnum.conf.CONF
+def _magnum():
+    """Magnum's modules, imported only by the ops that use them (the import costs ~1.5 s)."""
+    from magnum.common import short_id
+    from magnum.common.x509 import operations
+    import magnum.conf
+    return short_id, operations, magnum.conf.CONF
 
 
 def _b(s):
@@ -114,6 +118,7 @@ def verify_issued(pem, ca_pem):
 # --- keys --------------------------------------------------------------------------------------
 
 def decrypt_key(key, password):
+    _, operations, _ = _magnum()
     return {"pem": _s(operations.decrypt_key(_b(key), password))}
 
 
@@ -278,29 +283,37 @@ def csr(cn, extensions=(), bad_signature=False, organization=None):
 
 
 def generate_csr_and_key(cn):
+    _, operations, _ = _magnum()
     return operations.generate_csr_and_key(cn)
 
 
 def sign(csr, ca_key, ca_password, issuer, config=None):
+    _, operations, CONF = _magnum()
     config = config or {}
     for name in ("allow_ca", "allowed_extensions", "allowed_key_usage", "term_of_validity"):
         if name in config:
             CONF.set_override(name, config[name], group="x509")
         else:
             CONF.clear_override(name, group="x509")
-    return {"pem": _s(operations.sign(csr, issuer, ca_key, ca_key_password=ca_password))}
+    pem = _s(operations.sign(csr, issuer, ca_key, ca_key_password=ca_password))
+    return {"pem": pem, "description": describe_cert(pem)}
 
 
 def short_id_op(uuids):
+    short_id, _, _ = _magnum()
     return [short_id.get_id(u) for u in uuids]
 
 
 def magnum_generate(name, ca_password, client_password):
+    _, operations, _ = _magnum()
     ca = operations.generate_ca_certificate(name, encryption_password=ca_password)
     client = operations.generate_client_certificate(name, "admin", "system:masters", ca["private_key"],
                                                     encryption_password=client_password,
                                                     ca_key_password=ca_password)
-    return {"ca": {k: _s(v) for k, v in ca.items()}, "client": {k: _s(v) for k, v in client.items()}}
+    out = {"ca": {k: _s(v) for k, v in ca.items()}, "client": {k: _s(v) for k, v in client.items()}}
+    out["ca"]["description"] = describe_cert(out["ca"]["certificate"])
+    out["client"]["description"] = describe_cert(out["client"]["certificate"])
+    return out
 
 
 OPS = {

@@ -8,12 +8,12 @@ enum SharedCertificates {
     static let caPassphrase = KeyPassphrase("k3y5ecretpw2")
 
     /// A cluster CA made by us, as the service makes them.
-    static let ca: Result<IssuedKeyPair, CertificateError> = Result { () throws(CertificateError) in
+    static let ca: Result<IssuedKeyPair, CertificateOperationError> = Result { () throws(CertificateOperationError) in
         try issuer.generateCACertificate(subjectName: "prod-east", passphrase: caPassphrase)
     }
 
     /// The admin client certificate signed by `ca`.
-    static let client: Result<IssuedKeyPair, CertificateError> = Result { () throws(CertificateError) in
+    static let client: Result<IssuedKeyPair, CertificateOperationError> = Result { () throws(CertificateOperationError) in
         try issuer.generateClientCertificate(issuerName: "prod-east", subjectName: "admin", organizationName: "system:masters",
                                              caKey: try ca.get().privateKey, passphrase: KeyPassphrase("cl1entpass77"))
     }

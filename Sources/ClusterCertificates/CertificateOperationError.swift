@@ -6,7 +6,7 @@ import X509
 /// The text says what was wrong with the input (its shape, the algorithm it asks for) and never
 /// carries a private key, a passphrase or derived key material, so it is safe in logs and replies.
 /// `magnumError` is the exception Magnum raises for the same condition, when it has one.
-public struct CertificateError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct CertificateOperationError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable, Equatable {
         /// No PEM block of the expected kind, or one whose base64 does not decode.
         case malformedPEM
@@ -51,14 +51,14 @@ public struct CertificateError: Error, Sendable, Equatable, CustomStringConverti
 
     /// Magnum's `InvalidCsr(csr=...)`, whose message shows the CSR as Python shows the bytes it
     /// failed to load (`b'...'`); `detail` says why for our logs.
-    static func invalidCSR(_ csr: String, detail: String) -> CertificateError {
+    static func invalidCSR(_ csr: String, detail: String) -> CertificateOperationError {
         let error = MagnumError("InvalidCsr", ["csr": .string(PythonRepr.bytes(csr.latin1OrUTF8Bytes))])
-        return CertificateError(.invalidCSR, detail, magnumError: error)
+        return CertificateOperationError(.invalidCSR, detail, magnumError: error)
     }
 
     /// Magnum's `CertificateValidationError(extension=ext)`, the extension shown as Python's repr.
-    static func extensionNotAllowed(_ ext: X509.Certificate.Extension, detail: String) -> CertificateError {
+    static func extensionNotAllowed(_ ext: X509.Certificate.Extension, detail: String) -> CertificateOperationError {
         let error = MagnumError("CertificateValidationError", ["extension": .string(ExtensionRepr.repr(ext))])
-        return CertificateError(.extensionNotAllowed, detail, magnumError: error)
+        return CertificateOperationError(.extensionNotAllowed, detail, magnumError: error)
     }
 }
