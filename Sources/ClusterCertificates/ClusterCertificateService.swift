@@ -49,6 +49,9 @@ public struct ClusterCertificateService: Sendable {
 
         var stored: [ClusterCAType: String] = [:]
         do {
+            // A name no certificate can carry fails before any key is made (Magnum finds out
+            // after generating the first key).
+            _ = try CertificateIssuer.name(commonName: issuerName, organization: nil)
             // The three CAs are independent: make their keys in parallel, off the cooperative pool.
             let issuer = self.issuer
             let cas = try await withThrowingTaskGroup(of: (ClusterCAType, IssuedKeyPair).self) { group in
