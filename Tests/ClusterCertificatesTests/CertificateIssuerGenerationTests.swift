@@ -8,8 +8,8 @@ import X509
 /// The CA and admin client certificates we generate are, field by field, what Magnum's
 /// `generate_ca_certificate` / `generate_client_certificate` generate.
 @Suite struct CertificateIssuerGenerationTests {
-    @Test func caCertificateShape() throws {
-        let ca = try SharedCertificates.ca.get()
+    @Test func caCertificateShape() async throws {
+        let ca = try await SharedCertificates.ca
         let cert = ca.certificate
         #expect(cert.version == .v3)
         #expect(cert.subject == cert.issuer)
@@ -27,9 +27,9 @@ import X509
         #expect(abs(cert.notValidBefore.timeIntervalSinceNow + 86_400) < 600)
     }
 
-    @Test func clientCertificateIsSignedByTheCA() throws {
-        let ca = try SharedCertificates.ca.get()
-        let client = try SharedCertificates.client.get()
+    @Test func clientCertificateIsSignedByTheCA() async throws {
+        let ca = try await SharedCertificates.ca
+        let client = try await SharedCertificates.client
         let cert = client.certificate
         #expect(cert.subject.description == "O=system:masters,CN=admin")
         #expect(cert.issuer == ca.certificate.subject)
@@ -41,7 +41,7 @@ import X509
         #expect(cert.serialNumber != ca.certificate.serialNumber)
     }
 
-    @Test func validityAndKeySizeFollowTheOptions() throws {
+    @Test func validityAndKeySizeFollowTheOptions() async throws {
         let issuer = CertificateIssuer(options: X509Options(termOfValidity: 30, rsaKeySize: 1024))
         let now = Date(timeIntervalSince1970: 1_800_000_000.75)
         let pair = try issuer.generateCACertificate(subjectName: "short-lived", passphrase: KeyPassphrase("pw"), now: now)
@@ -52,9 +52,9 @@ import X509
         #expect(reopened.keySizeInBits == 1024)
     }
 
-    @Test func commonNamesMustFitX509() throws {
+    @Test func commonNamesMustFitX509() async throws {
         let issuer = SharedCertificates.issuer
-        let key = try SharedCertificates.ca.get().privateKey
+        let key = try await SharedCertificates.ca.privateKey
         let publicKey = Certificate.PublicKey(key.publicKey)
         for name in [String(repeating: "a", count: 64), "clüster-ø-ünïcode"] {
             let cert = try issuer.issue(subject: CertificateIssuer.name(commonName: name, organization: nil), publicKey: publicKey,
@@ -67,8 +67,8 @@ import X509
         }
     }
 
-    @Test func issuedKeyPairsPrintWithoutSecrets() throws {
-        let pair = try SharedCertificates.client.get()
+    @Test func issuedKeyPairsPrintWithoutSecrets() async throws {
+        let pair = try await SharedCertificates.client
         var dumped = ""
         dump(pair, to: &dumped)
         let keyBody = String(pair.encryptedPrivateKeyPEM.split(separator: "\n")[1])
@@ -96,10 +96,10 @@ import X509
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func sameCertificatesAsMagnum() throws {
-        let ca = try SharedCertificates.ca.get()
-        let client = try SharedCertificates.client.get()
-        let answers = try MagnumX509Peer.run([
+    func sameCertificatesAsMagnum() async throws {
+        let ca = try await SharedCertificates.ca
+        let client = try await SharedCertificates.client
+        let answers = try await MagnumX509Peer.run([
             ["op": "magnum_generate", "name": "prod-east", "ca_password": "pyCApassword", "client_password": "pyClientpass"],
             ["op": "describe_cert", "pem": .string(ca.certificatePEM)],
             ["op": "describe_cert", "pem": .string(client.certificatePEM)],
@@ -142,8 +142,8 @@ import X509
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func sameNameRulesAsMagnum() throws {
-        let answers = try MagnumX509Peer.run([
+    func sameNameRulesAsMagnum() async throws {
+        let answers = try await MagnumX509Peer.run([
             ["op": "magnum_generate", "name": .string(String(repeating: "a", count: 65)), "ca_password": "x", "client_password": "y"],
             ["op": "magnum_generate", "name": .string(String(repeating: "é", count: 32)), "ca_password": "x", "client_password": "y"],
         ])

@@ -83,16 +83,16 @@ import X509
     }
 
     /// Made once for the suite: one Python process for Magnum's CA and every CSR.
-    static let sharedSetup: Result<Setup, any Error> = Result { try makeSetup() }
+    static let sharedSetup = Task<Setup, any Error> { try await makeSetup() }
 
-    static func setup() throws -> Setup { try sharedSetup.get() }
+    static func setup() async throws -> Setup { try await sharedSetup.value }
 
-    static func makeSetup() throws -> Setup {
+    static func makeSetup() async throws -> Setup {
         var ops: [JSONValue] = [["op": "magnum_generate", "name": "prod-east", "ca_password": "pyCApassword", "client_password": "x"]]
         ops += cases.map { ["op": "csr", "cn": "system:node:node-1", "organization": "system:nodes", "extensions": .array($0.extensions)] }
         ops.append(["op": "generate_csr_and_key", "cn": "kube-proxy"])
         ops.append(["op": "csr", "cn": "forged", "extensions": .array(kubeletExtensions), "bad_signature": true])
-        let answers = try MagnumX509Peer.run(ops)
+        let answers = try await MagnumX509Peer.run(ops)
         let ca = try answers[0].field("ca")
         let forged = try #require(answers.last)
         try #require(forged["signature_valid"] == .bool(false), "the peer made a CSR whose signature does not verify")
@@ -109,8 +109,8 @@ import X509
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func sameResultAsMagnumForEveryCaseAndConfig() throws {
-        let setup = try Self.setup()
+    func sameResultAsMagnumForEveryCaseAndConfig() async throws {
+        let setup = try await Self.setup()
         // We sign with Magnum's own CA key, opened with the passphrase Magnum stored for it.
         let caKey = try RSAPrivateKey(pemEncoded: setup.caKeyPEM, passphrase: KeyPassphrase(setup.caPassword))
 
@@ -128,7 +128,7 @@ import X509
                 ops.append(["op": "verify_issued", "pem": .string(pem), "ca_pem": .string(setup.caCertificate)])
             }
         }
-        let answers = try MagnumX509Peer.run(ops)
+        let answers = try await MagnumX509Peer.run(ops)
         var next = 0
         func pop() -> JSONValue {
             defer { next += 1 }
@@ -160,12 +160,12 @@ import X509
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func csrFromMagnumsGenerateCSRAndKeyIsSignedAndVerifies() throws {
-        let setup = try Self.setup()
+    func csrFromMagnumsGenerateCSRAndKeyIsSignedAndVerifies() async throws {
+        let setup = try await Self.setup()
         let caKey = try RSAPrivateKey(pemEncoded: setup.caKeyPEM, passphrase: KeyPassphrase(setup.caPassword))
         let pem = try SharedCertificates.issuer.sign(csrPEM: setup.magnumCSR, issuerName: "prod-east", caKey: caKey)
         #expect(!pem.hasSuffix("\n"))
-        let answers = try MagnumX509Peer.run([
+        let answers = try await MagnumX509Peer.run([
             ["op": "verify_issued", "pem": .string(pem), "ca_pem": .string(setup.caCertificate)],
             ["op": "describe_cert", "pem": .string(pem)],
         ])
@@ -176,12 +176,12 @@ import X509
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func unusableCSRsAreInvalidCsrWithMagnumsMessage() throws {
-        let setup = try Self.setup()
-        let caKey = try SharedCertificates.ca.get().privateKey
+    func unusableCSRsAreInvalidCsrWithMagnumsMessage() async throws {
+        let setup = try await Self.setup()
+        let caKey = try await SharedCertificates.ca.privateKey
         let garbage = ["not a csr\n'quoted' \"too\"", "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", ""]
-        let ca = try SharedCertificates.ca.get()
-        let answers = try MagnumX509Peer.run(garbage.map {
+        let ca = try await SharedCertificates.ca
+        let answers = try await MagnumX509Peer.run(garbage.map {
             ["op": "sign", "csr": .string($0), "ca_key": .string(ca.encryptedPrivateKeyPEM), "ca_password": .string(ca.passphrase.secret), "issuer": "prod-east"]
         } + [["op": "sign", "csr": .string(setup.badSignatureCSR), "ca_key": .string(setup.caKeyPEM), "ca_password": .string(setup.caPassword), "issuer": "prod-east"]])
         for (csr, theirs) in zip(garbage, answers) {

@@ -135,7 +135,7 @@ typealias X509Certificate = X509.Certificate
         }
         let kubernetes = try #require(Self.row(.kubernetes, generated).certificate)
         ops.append(["op": "verify_issued", "pem": JSONValue(try Self.row(.serviceAccount, generated).certificate), "ca_pem": .string(kubernetes)])
-        let answers = try MagnumX509Peer.run(ops)
+        let answers = try await MagnumX509Peer.run(ops)
         for (type, answer) in zip(ClusterCAType.allCases, answers) {
             let row = try Self.row(type, generated)
             let ours = try RSAPrivateKey(pemEncoded: try #require(row.privateKey), passphrase: row.privateKeyPassphrase.map(KeyPassphrase.init))

@@ -9,10 +9,10 @@ import TestSupport
 @Suite struct RSAPrivateKeyTests {
     static let passphrase = KeyPassphrase("9vx4ytq2mnab")
 
-    func key() throws -> RSAPrivateKey { try SharedCertificates.ca.get().privateKey }
+    func key() async throws -> RSAPrivateKey { try await SharedCertificates.ca.privateKey }
 
-    @Test func encryptedPEMRoundTrips() throws {
-        let key = try key()
+    @Test func encryptedPEMRoundTrips() async throws {
+        let key = try await key()
         let pem = try key.encryptedPKCS8PEM(passphrase: Self.passphrase)
         #expect(pem.hasPrefix("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"))
         #expect(pem.hasSuffix("-----END ENCRYPTED PRIVATE KEY-----\n"))
@@ -22,8 +22,8 @@ import TestSupport
         #expect(back.keySizeInBits == 2048)
     }
 
-    @Test func writesWhatMagnumsBestAvailableEncryptionWrites() throws {
-        let pem = try key().encryptedPKCS8PEM(passphrase: Self.passphrase)
+    @Test func writesWhatMagnumsBestAvailableEncryptionWrites() async throws {
+        let pem = try await key().encryptedPKCS8PEM(passphrase: Self.passphrase)
         let block = try #require(PEMBlock.first(in: pem, labels: ["ENCRYPTED PRIVATE KEY"]))
         let info = try EncryptedPrivateKeyInfo(der: block.der)
         #expect(info.prf == .hmacWithSHA256)
@@ -32,12 +32,12 @@ import TestSupport
         #expect(info.salt.count == 16)
         #expect(info.iv.count == 16)
         // Two encryptions of the same key differ (fresh salt and IV).
-        let again = try key().encryptedPKCS8PEM(passphrase: Self.passphrase)
+        let again = try await key().encryptedPKCS8PEM(passphrase: Self.passphrase)
         #expect(again != pem)
     }
 
-    @Test func everyPBES2VariantWeWriteReadsBack() throws {
-        let key = try key()
+    @Test func everyPBES2VariantWeWriteReadsBack() async throws {
+        let key = try await key()
         for prf in PrivateKeyEncryption.PRF.allCases {
             for cipher in PrivateKeyEncryption.Cipher.allCases {
                 let encryption = PrivateKeyEncryption(prf: prf, cipher: cipher, iterations: 1000)
@@ -48,8 +48,8 @@ import TestSupport
         }
     }
 
-    @Test func wrongOrMissingPassphraseIsTypedAndSecretFree() throws {
-        let pem = try key().encryptedPKCS8PEM(passphrase: Self.passphrase)
+    @Test func wrongOrMissingPassphraseIsTypedAndSecretFree() async throws {
+        let pem = try await key().encryptedPKCS8PEM(passphrase: Self.passphrase)
         let wrong = KeyPassphrase("notthepass00")
         let error = try #require(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: pem, passphrase: wrong) }
         #expect(error.kind == .incorrectPassphrase)
@@ -63,14 +63,14 @@ import TestSupport
         #expect(missing.kind == .passphraseRequired)
     }
 
-    @Test func garbageAndForeignKeysAreTypedErrors() throws {
+    @Test func garbageAndForeignKeysAreTypedErrors() async throws {
         let garbage = try #require(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: "not a key at all", passphrase: nil) }
         #expect(garbage.kind == .malformedPEM)
 
         let badBase64 = "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n"
         #expect((try? RSAPrivateKey(pemEncoded: badBase64, passphrase: nil)) == nil)
 
-        let truncated = PEMBlock.encode(label: "PRIVATE KEY", der: try key().pkcs8DER.prefix(100))
+        let truncated = PEMBlock.encode(label: "PRIVATE KEY", der: try await key().pkcs8DER.prefix(100))
         let malformed = try #require(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: truncated, passphrase: nil) }
         #expect(malformed.kind == .malformedKey)
 
@@ -82,7 +82,7 @@ import TestSupport
         #expect(throws: CertificateOperationError.self) { try RSAPrivateKey(pemEncoded: openssh, passphrase: nil) }
     }
 
-    @Test func pbes1IsRefusedByName() throws {
+    @Test func pbes1IsRefusedByName() async throws {
         // EncryptedPrivateKeyInfo with pbeWithSHA1AndDES-CBC (PBES1): not something we decrypt.
         var serializer = DER.Serializer()
         try serializer.appendConstructedNode(identifier: .sequence) { coder in
@@ -101,14 +101,14 @@ import TestSupport
         #expect(error.reason.contains("1.2.840.113549.1.5.10"))
     }
 
-    @Test func aPassphraseForAnUnencryptedKeyIsIgnored() throws {
-        let key = try key()
+    @Test func aPassphraseForAnUnencryptedKeyIsIgnored() async throws {
+        let key = try await key()
         let back = try RSAPrivateKey(pemEncoded: key.unencryptedPKCS8PEM, passphrase: Self.passphrase)
         #expect(back.unencryptedPKCS8PEM == key.unencryptedPKCS8PEM)
     }
 
-    @Test func descriptionsNeverShowKeyMaterial() throws {
-        let key = try key()
+    @Test func descriptionsNeverShowKeyMaterial() async throws {
+        let key = try await key()
         let body = key.unencryptedPKCS8PEM.split(separator: "\n")[1]
         var dumped = ""
         dump(key, to: &dumped)
@@ -123,9 +123,9 @@ import TestSupport
     /// Python (Magnum's `decrypt_key` and `cryptography`) opens what we write, and it is the
     /// same key.
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func magnumDecryptsOurKeys() throws {
-        let key = try key()
-        let stored = try SharedCertificates.ca.get()
+    func magnumDecryptsOurKeys() async throws {
+        let key = try await key()
+        let stored = try await SharedCertificates.ca
         var ops: [JSONValue] = [
             ["op": "decrypt_key", "key": .string(stored.encryptedPrivateKeyPEM), "password": .string(stored.passphrase.secret)],
             ["op": "key_info", "key": .string(stored.encryptedPrivateKeyPEM), "password": .string(stored.passphrase.secret)],
@@ -135,7 +135,7 @@ import TestSupport
             let pem = try key.encryptedPKCS8PEM(passphrase: Self.passphrase, encryption: .init(prf: prf, cipher: .aes128CBC, iterations: 5000))
             ops.append(["op": "decrypt_key", "key": .string(pem), "password": .string(Self.passphrase.secret)])
         }
-        let answers = try MagnumX509Peer.run(ops)
+        let answers = try await MagnumX509Peer.run(ops)
         // decrypt_key gives unencrypted PKCS#8 PEM: byte for byte what we give.
         #expect(try answers[0].string("pem") == key.unencryptedPKCS8PEM)
         #expect(try answers[1].field("key_size").intValue == 2048)
@@ -151,10 +151,10 @@ import TestSupport
     /// PRFs, ciphers and iteration counts, legacy OpenSSL PEM, plain PKCS#8 and PKCS#1), and
     /// refuse them with a wrong passphrase.
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func weDecryptWhatPythonEncrypts() throws {
-        let key = try key()
+    func weDecryptWhatPythonEncrypts() async throws {
+        let key = try await key()
         let password = "py-Pass-42"
-        let answers = try MagnumX509Peer.run([["op": "encrypt_variants", "key": .string(key.unencryptedPKCS8PEM), "password": .string(password)]])
+        let answers = try await MagnumX509Peer.run([["op": "encrypt_variants", "key": .string(key.unencryptedPKCS8PEM), "password": .string(password)]])
         let variants = try #require(answers[0].objectValue)
         #expect(variants.count >= 11)
         for (name, value) in variants {

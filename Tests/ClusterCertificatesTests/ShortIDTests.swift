@@ -14,7 +14,7 @@ import TestSupport
         #expect(Set(ids).count == ids.count)
     }
 
-    @Test func refusesNonVersion4UUIDs() throws {
+    @Test func refusesNonVersion4UUIDs() async throws {
         let v1 = try #require(UUID(uuidString: "c232ab00-9414-11ec-b3c8-9e6bdeced846"))
         #expect(ShortID.id(from: v1) == nil)
     }
@@ -31,9 +31,9 @@ import TestSupport
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func sameIDsAsMagnumsShortID() throws {
+    func sameIDsAsMagnumsShortID() async throws {
         let uuids = (0..<40).map { _ in UUID() } + [try #require(UUID(uuidString: "0c7f4a86-51d5-4b57-9a44-7e7f1c1a9b02"))]
-        let answers = try MagnumX509Peer.run([["op": "short_id", "uuids": .array(uuids.map { .string($0.uuidString.lowercased()) })]])
+        let answers = try await MagnumX509Peer.run([["op": "short_id", "uuids": .array(uuids.map { .string($0.uuidString.lowercased()) })]])
         let theirs = try #require(answers[0].arrayValue).map { $0.stringValue }
         #expect(theirs == uuids.map { ShortID.id(from: $0) })
         #expect(theirs.last == "wv2r2ugh6sug")
