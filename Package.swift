@@ -5,7 +5,7 @@
 //
 // Layers (dependencies point down; see docs/architecture.md):
 //   magnum-capi-worker (CLI) → Worker → CapiHelmDriver → Helm · Kubernetes · OpenStack · ClusterStore
-//   → MagnumObjects → OsloMessaging → AMQP → CRabbitMQ
+//   · ClusterCertificates → MagnumObjects → OsloMessaging → AMQP → CRabbitMQ
 // Every C library is wrapped by exactly one Swift module (CRabbitMQ→AMQP, CSQLite→SQLite,
 // CMariaDB→MariaDB, CCurl→Curl).
 
