@@ -5,7 +5,7 @@
 //
 // Layers (dependencies point down; see docs/architecture.md):
 //   magnum-capi-worker (CLI) → Worker → CapiHelmDriver → Helm · Kubernetes · OpenStack · ClusterStore
-//   → MagnumObjects → OsloMessaging → AMQP → CRabbitMQ
+//   · ClusterCertificates → MagnumObjects → OsloMessaging → AMQP → CRabbitMQ
 // Every C library is wrapped by exactly one Swift module (CRabbitMQ→AMQP, CSQLite→SQLite,
 // CMariaDB→MariaDB, CCurl→Curl).
 
@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // MARK: C libraries, each wrapped by exactly one Swift module
@@ -62,6 +65,22 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Certificates exactly as Magnum's x509keypair cert manager makes and stores them.
+        .target(
+            name: "ClusterCertificates",
+            dependencies: [
+                "MagnumObjects",
+                "OsloConfig",
+                "JSON",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Messaging
         .target(
             name: "AMQP",
@@ -84,11 +103,22 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "SchemaTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "OsloConfigTests", dependencies: ["OsloConfig", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsloConfigTests", dependencies: ["OsloConfig", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MagnumObjectsTests", dependencies: ["MagnumObjects", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HelmTests",
             dependencies: ["Helm", "JSON", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ClusterCertificatesTests",
+            dependencies: [
+                "ClusterCertificates", "MagnumObjects", "OsloConfig", "JSON", "TestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
