@@ -49,12 +49,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(
+            name: "OsloMessaging",
+            dependencies: [
+                "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Executable
         .executableTarget(
             name: "magnum-capi-worker",
             dependencies: [
                 "AMQP",
                 "JSON",
+                "OsloMessaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -66,6 +78,11 @@ let package = Package(
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OsloMessagingTests",
+            dependencies: ["OsloMessaging", "JSON", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
