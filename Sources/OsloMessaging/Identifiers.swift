@@ -19,7 +19,7 @@ public enum Identifiers {
 /// in UTC, with the fraction left out when it is zero (as Python prints it).
 public enum OsloTimestamp {
     public static func string(from date: Date) -> String {
-        let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded(.down)
+        let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded()
         var micros = Int64(totalMicros)
         var seconds = micros / 1_000_000
         micros -= seconds * 1_000_000

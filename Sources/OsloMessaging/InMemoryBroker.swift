@@ -178,17 +178,6 @@ public actor InMemoryBroker {
         guard !d.name.isEmpty else {
             throw TransportError(.other, "server-named queues are not supported by the in-memory broker")
         }
-        if d.queueType == "quorum" || d.queueType == "stream" {
-            if !d.durable {
-                throw TransportError(.preconditionFailed, replyCode: 406, "PRECONDITION_FAILED - invalid property 'non-durable' for queue '\(d.name)' in vhost '\(vhost)'")
-            }
-            if d.autoDelete {
-                throw TransportError(.preconditionFailed, replyCode: 406, "PRECONDITION_FAILED - invalid property 'auto-delete' for queue '\(d.name)' in vhost '\(vhost)'")
-            }
-            if d.exclusive {
-                throw TransportError(.preconditionFailed, replyCode: 406, "PRECONDITION_FAILED - invalid property 'exclusive-owner' for queue '\(d.name)' in vhost '\(vhost)'")
-            }
-        }
         if let existing = queues[d.name] {
             if let owner = existing.owner, owner != connection {
                 throw TransportError(.resourceLocked, replyCode: 405, "RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '\(d.name)' in vhost '\(vhost)'")
@@ -213,6 +202,17 @@ public actor InMemoryBroker {
                 }
             }
             return
+        }
+        if d.queueType == "quorum" || d.queueType == "stream" {
+            if !d.durable {
+                throw TransportError(.preconditionFailed, replyCode: 406, "PRECONDITION_FAILED - invalid property 'non-durable' for queue '\(d.name)' in vhost '\(vhost)'")
+            }
+            if d.autoDelete {
+                throw TransportError(.preconditionFailed, replyCode: 406, "PRECONDITION_FAILED - invalid property 'auto-delete' for queue '\(d.name)' in vhost '\(vhost)'")
+            }
+            if d.exclusive {
+                throw TransportError(.preconditionFailed, replyCode: 406, "PRECONDITION_FAILED - invalid property 'exclusive-owner' for queue '\(d.name)' in vhost '\(vhost)'")
+            }
         }
         queues[d.name] = QueueState(declaration: d, owner: d.exclusive ? connection : nil)
     }
@@ -259,7 +259,8 @@ public actor InMemoryBroker {
 
     // MARK: Publishing and routing
 
-    static func topicMatches(pattern: String, key: String) -> Bool {
+    /// AMQP topic matching: `*` is one word, `#` zero or more.
+    public static func topicMatches(pattern: String, key: String) -> Bool {
         let p = pattern.split(separator: ".", omittingEmptySubsequences: false)
         let k = key.split(separator: ".", omittingEmptySubsequences: false)
         func match(_ i: Int, _ j: Int) -> Bool {

@@ -8,6 +8,10 @@ public enum OsloVersion {
         /// `ValueError` or `IndexError`, the Python class oslo's dispatcher would report.
         public let pythonClass: String
         public let message: String
+        public init(pythonClass: String, message: String) {
+            self.pythonClass = pythonClass
+            self.message = message
+        }
         public var description: String { "\(pythonClass): \(message)" }
     }
 

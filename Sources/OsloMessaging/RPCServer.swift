@@ -113,24 +113,21 @@ public actor RPCServer {
             let failure = await withTaskGroup(of: (any Error)?.self) { group -> (any Error)? in
                 for sub in subs {
                     group.addTask {
-                        do {
-                            try await withThrowingDiscardingTaskGroup { handlers in
-                                var iterator = sub.makeAsyncIterator()
-                                while true {
+                        // Running handlers are never cancelled: a lost consumer lets them finish.
+                        await withDiscardingTaskGroup { handlers -> (any Error)? in
+                            do {
+                                // Take a permit per delivery: a queue without traffic holds none.
+                                for try await delivery in sub {
                                     await semaphore.acquire()
-                                    guard let delivery = try await iterator.next() else {
-                                        await semaphore.release()
-                                        break
-                                    }
                                     handlers.addTask {
                                         await processor.process(delivery)
                                         await semaphore.release()
                                     }
                                 }
+                                return nil
+                            } catch {
+                                return error
                             }
-                            return nil
-                        } catch {
-                            return error
                         }
                     }
                 }

@@ -60,7 +60,8 @@ public struct DecodedWireMessage: Sendable, Equatable {
             line("timeout", "timeout")
             line("unique_id", "unique_id")
             if let context = fields["context"]?.objectValue, !context.isEmpty {
-                lines.append("  context: " + context.map { "\($0.key)=\($0.value.stringValue ?? $0.value.jsonString(.compact))" }.joined(separator: ", "))
+                let shown = context.filter { !$0.value.isNull && $0.value != .bool(false) }
+                lines.append("  context: " + shown.map { "\($0.key)=\($0.value.stringValue ?? $0.value.jsonString(.compact))" }.joined(separator: ", "))
             }
             if let args = fields["args"]?.objectValue {
                 lines.append("  args:")
@@ -218,7 +219,7 @@ public enum WireInspector {
         if case .object(let o) = value, case .string(let name)? = o["object"], let data = o["data"]?.objectValue {
             let version = o["version"]?.stringValue ?? "?"
             let keys = ["uuid", "name", "status"].compactMap { k in data[k].flatMap { v in v.isNull ? nil : "\(k)=\(v.stringValue ?? v.jsonString(.compact))" } }
-            return "\(name) \(version) (\(keys.joined(separator: ", ")); \(data.count) fields)"
+            return "\(name) \(version) (\((keys + ["\(data.count) fields"]).joined(separator: ", ")))"
         }
         return value.jsonString(.compact)
     }

@@ -99,4 +99,75 @@ public enum TestEnvironment {
         }
         return text
     }
+
+    // MARK: Python peers (tools/python-env)
+
+    /// The venv's Python with the real oslo.messaging and magnum (`tools/python-env` prints it;
+    /// `tools/test` exports it as `MCW_PYTHON`).
+    public static let pythonVenv: String? = {
+        guard let path = ProcessInfo.processInfo.environment["MCW_PYTHON"], !path.isEmpty,
+              FileManager.default.isExecutableFile(atPath: path) else { return nil }
+        return path
+    }()
+
+    /// For `.enabled(if:)`: run when the venv is there, or when `tools/test` promised it.
+    public static var pythonVenvEnabled: Bool { servicesRequired || pythonVenv != nil }
+
+    public static func requirePythonVenv() throws -> String {
+        guard let pythonVenv else { throw MissingService(name: "Python venv with oslo.messaging (MCW_PYTHON)") }
+        return pythonVenv
+    }
+
+    /// Runs `tools/peers/<script>` with the venv's Python, feeding `input` on standard input;
+    /// returns standard output. Standard error is kept for the failure message. The wait happens
+    /// on a thread of its own, never on Swift concurrency's (small) cooperative pool.
+    public static func runPythonPeer(_ script: String, _ arguments: [String] = [], input: Data) async throws -> Data {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
+            Thread {
+                continuation.resume(with: Result { try runPythonPeerBlocking(script, arguments, input: input) })
+            }.start()
+        }
+    }
+
+    static func runPythonPeerBlocking(_ script: String, _ arguments: [String], input: Data) throws -> Data {
+        let python = try requirePythonVenv()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-W", "ignore", projectDirectory.appendingPathComponent("tools/peers/\(script)").path] + arguments
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let writer = Thread {
+            stdin.fileHandleForWriting.write(input)
+            try? stdin.fileHandleForWriting.close()
+        }
+        writer.start()
+        let errorReader = ErrorCollector(stderr.fileHandleForReading)
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let err = errorReader.finish()
+        guard process.terminationStatus == 0 else {
+            throw ToolFailed(command: [python, script] + arguments, status: process.terminationStatus,
+                             output: String(decoding: err, as: UTF8.self))
+        }
+        return out
+    }
+
+    /// Drains a pipe on its own thread so a chatty child cannot block on a full pipe.
+    final class ErrorCollector: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+        init(_ handle: FileHandle) {
+            Thread { [self] in
+                data = handle.readDataToEndOfFile()
+                done.signal()
+            }.start()
+        }
+        func finish() -> Data {
+            done.wait()
+            return data
+        }
+    }
 }
