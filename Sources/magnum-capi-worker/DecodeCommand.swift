@@ -30,7 +30,7 @@ struct DecodeCommand: ParsableCommand {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
             do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+                throw InputError(description: "cannot read \(file): \(error.localizedDescription)")
             }
         }
         let messages = WireInspector.decode(input: Array(data), limits: DecodingLimits(maxBodyBytes: maxBodyBytes))
@@ -45,4 +45,8 @@ struct DecodeCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data(out.utf8))
         if messages.contains(where: \.failed) { throw ExitCode(1) }
     }
+}
+
+struct InputError: Error, CustomStringConvertible {
+    let description: String
 }

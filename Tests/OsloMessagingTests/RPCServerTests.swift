@@ -358,3 +358,67 @@ import Testing
         await h.server.stop()
     }
 }
+
+/// Replay: the recorded magnum-api requests, published as recorded, go through the same server
+/// and dispatcher; every call is answered on its recorded reply queue.
+@Suite struct RecordedTrafficReplayTests {
+    /// Accepts every Magnum method (not oslo's ping) and remembers what it was given.
+    struct AcceptAll: RPCEndpoint {
+        let seen: LockedList<RPCInvocation>
+        func handles(method: String) -> Bool { method != RPCDispatcher.pingMethod }
+        func invoke(_ invocation: RPCInvocation) async throws -> JSONValue {
+            seen.append(invocation)
+            return .object(invocation.args)
+        }
+    }
+
+    @Test func replayedRequestsAreDispatchedAndAnswered() async throws {
+        let broker = InMemoryBroker()
+        let peer = await broker.connect()
+        let seen = LockedList<RPCInvocation>()
+        let server = RPCServer(transport: await broker.connect(),
+                               target: RPCTarget(exchange: "magnum", topic: "magnum-conductor", server: "replay"),
+                               dispatcher: RPCDispatcher(endpoints: [AcceptAll(seen: seen)]), logger: Logger(label: "replay"))
+        try await server.start()
+        var requests: [(RPCRequest, WireRecording.Entry)] = []
+        var collectors: [String: QueueCollector] = [:]
+        for file in WireFixtures.recordingNames {
+            for entry in try WireFixtures.entries(file) where entry.exchange == "magnum" && entry.routingKey == "magnum-conductor" {
+                let request = try RPCRequest(body: entry.body)
+                if let replyQueue = request.replyQueue, collectors[replyQueue] == nil {
+                    try await peer.declareQueue(OsloTopology().replyQueue(name: replyQueue))
+                    collectors[replyQueue] = try await QueueCollector.start(peer, queue: replyQueue)
+                }
+                requests.append((request, entry))
+            }
+        }
+        #expect(requests.count == 24)  // 42 recorded messages less 14 replies and 4 notifications
+        for (_, entry) in requests {
+            _ = try await peer.publish(OutgoingMessage(exchange: entry.exchange, routingKey: entry.routingKey, body: entry.body,
+                                                       properties: entry.properties))
+        }
+        let calls = requests.filter { $0.0.isCall }
+        let allCollectors = Array(collectors.values)
+        try await eventually("every call answered") {
+            allCollectors.reduce(0) { $0 + $1.deliveries.count } == calls.count
+        }
+        for (request, _) in calls {
+            let replies = try #require(collectors[request.replyQueue ?? ""]).replies().filter { $0.msgID == request.msgID }
+            #expect(replies.count == 1, "\(request.method) \(request.msgID ?? "")")
+            if request.method == RPCDispatcher.pingMethod {
+                #expect(replies.first?.failure?.className == "NoSuchMethod")
+            } else {
+                #expect(replies.first?.result == .object(request.args))
+            }
+        }
+        let dispatchable = requests.count - 1
+        try await eventually("every request dispatched") { seen.items.count == dispatchable }
+        for (request, _) in requests where request.method != RPCDispatcher.pingMethod {
+            let invocation = try #require(seen.items.first { $0.uniqueID == request.uniqueID })
+            #expect(invocation.method == request.method)
+            #expect(invocation.args == request.args)
+            #expect(invocation.context == request.context)
+        }
+        await server.stop()
+    }
+}
