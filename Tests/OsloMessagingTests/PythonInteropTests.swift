@@ -6,23 +6,12 @@ import TestSupport
 import Testing
 
 /// Cross-checks against the real oslo.messaging 18.3.1 and magnum 23.0.0 (no broker needed):
-/// `tools/peers/oslo_wire.py` runs bodies through oslo's own `deserialize_msg`,
+/// `tools/peers/oslo_wire.py` (one process for the suite, `PythonOracle`) runs bodies through oslo's own `deserialize_msg`,
 /// `unpack_context`, `deserialize_remote_exception`, notification and RPC dispatchers.
 @Suite(.enabled(if: TestEnvironment.pythonVenvEnabled, "needs the Python venv (tools/python-env)"), .serialized)
 struct PythonInteropTests {
     static func oracle(_ requests: [JSONObject]) async throws -> [JSONObject] {
-        let input = requests.map { JSONValue.object($0).jsonString(.compact) }.joined(separator: "\n") + "\n"
-        let output = try await TestEnvironment.runPythonPeer("oslo_wire.py", input: Data(input.utf8))
-        let lines = WireRecording.lines(of: Array(output)).filter { !$0.bytes.isEmpty }
-        let answers = try lines.map { line -> JSONObject in
-            guard case .object(let o) = try JSONValue(parsing: line.bytes) else { throw WireFixtures.FixtureError(description: "not an object") }
-            if let error = o["oracle_error"] { throw WireFixtures.FixtureError(description: "oracle: \(error)") }
-            return o
-        }
-        guard answers.count == requests.count else {
-            throw WireFixtures.FixtureError(description: "oracle answered \(answers.count) of \(requests.count)")
-        }
-        return answers
+        try await PythonOracle.shared.ask(requests)
     }
 
     static func decodeRequest(_ body: [UInt8]) -> JSONObject {

@@ -79,7 +79,7 @@ import Testing
         let timeout = await #expect(throws: RPCTimeout.self) {
             _ = try await client.call("add", timeout: .milliseconds(150))
         }
-        #expect(clock.now - start < .seconds(2))
+        #expect(clock.now - start < .seconds(10))  // the 150 ms timeout, not the 60 s default
         #expect(timeout?.callMonitor == false)
         #expect(timeout?.method == "add")
         await client.close()

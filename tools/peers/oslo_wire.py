@@ -2,7 +2,8 @@
 """Oracle for the Swift OsloMessaging module: runs bodies and requests through the real
 oslo.messaging 18.3.1 and magnum 23.0.0 code paths and prints what Python makes of them.
 
-Reads one JSON request per line on stdin, writes one JSON answer per line on stdout.
+Reads one JSON request per line on stdin, writes one JSON answer per line on stdout (flushed
+after each, so one process can serve many requests).
 Operations:
   {"op": "decode", "body": TEXT | "body_b64": B64, "allowed_modules": [...]}
       deserialize_msg + unpack_context (requests), deserialize_remote_exception (replies),
@@ -178,7 +179,7 @@ def main():
         except Exception as exc:  # noqa: BLE001 - a broken request must not hide the others
             answer = {"oracle_error": f"{type(exc).__name__}: {exc}"}
         sys.stdout.write(json.dumps(answer, sort_keys=True, default=str) + "\n")
-    sys.stdout.flush()
+        sys.stdout.flush()  # one answer per request, at once: callers may keep us running
 
 
 if __name__ == "__main__":
