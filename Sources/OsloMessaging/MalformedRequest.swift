@@ -5,7 +5,8 @@ extension MessageDecodingError {
     /// envelope is reported with oslo's own class; anything else as a Python `ValueError`, which
     /// every Python client can rebuild.
     public var remoteFailure: RemoteFailure {
-        if case .unsupportedEnvelopeVersion(let version) = self {
+        if case .unsupportedEnvelopeVersion(let fullVersion) = self {
+            let version = fullVersion.abbreviated()
             let message = "Specified RPC envelope version, \(version), not supported by this endpoint."
             return RemoteFailure(
                 className: "UnsupportedRpcEnvelopeVersion", moduleName: "oslo_messaging._drivers.common",

@@ -47,13 +47,13 @@ public enum MessageDecodingError: Error, Sendable, Equatable, CustomStringConver
         case .notAnObject(let actual):
             return "message is a JSON \(actual), expected an object"
         case .unsupportedEnvelopeVersion(let version):
-            return "envelope version \(version.jsonQuoted()) is not supported (this endpoint reads oslo.version 2.x)"
+            return "envelope version \(version.abbreviated().jsonQuoted()) is not supported (this endpoint reads oslo.version 2.x)"
         case .missingField(let field):
-            return "message has no \(field.jsonQuoted()) key"
+            return "message has no \(field.abbreviated().jsonQuoted()) key"
         case .wrongType(let field, let expected, let actual):
-            return "\(field.jsonQuoted()) is a JSON \(actual), expected \(expected)"
+            return "\(field.abbreviated().jsonQuoted()) is a JSON \(actual), expected \(expected)"
         case .invalidValue(let field, let reason):
-            return "\(field.jsonQuoted()) is invalid: \(reason)"
+            return "\(field.abbreviated().jsonQuoted()) is invalid: \(reason.abbreviated(to: 300))"
         }
     }
 }
@@ -73,4 +73,11 @@ public struct DecodingLimits: Sendable, Equatable {
     }
 
     public static let `default` = DecodingLimits()
+}
+
+extension String {
+    /// At most `limit` characters, for quoting sender-controlled text in logs and errors.
+    func abbreviated(to limit: Int = 64) -> String {
+        count <= limit ? self : String(prefix(limit)) + "…"
+    }
 }

@@ -107,3 +107,19 @@ public struct RPCRequest: Sendable, Equatable {
     /// The enveloped body a Python oslo.messaging server accepts.
     public func encodedBody() -> [UInt8] { RPCEnvelope.encode(message) }
 }
+
+extension RPCRequest: CustomStringConvertible {
+    /// For logs: kind, method, target version, ids and the masked context; argument values are
+    /// left out (they may hold secrets), only their names are shown.
+    public var description: String {
+        var parts = ["\(isCall ? "call" : "cast") \(method)"]
+        if let namespace { parts.append("namespace=\(namespace)") }
+        if let version { parts.append("version=\(version)") }
+        if let msgID { parts.append("msg_id=\(msgID)") }
+        if let replyQueue { parts.append("reply_q=\(replyQueue)") }
+        if let uniqueID { parts.append("unique_id=\(uniqueID)") }
+        parts.append("args=[\(args.keys.joined(separator: ", "))]")
+        parts.append(context.description)
+        return parts.joined(separator: " ")
+    }
+}

@@ -226,7 +226,7 @@ struct RPCRequestProcessor: Sendable {
         }
 
         // 4. Dispatch, with call-monitor keep-alives.
-        log.debug("received \(request.isCall ? "call" : "cast")")
+        log.debug("received \(request)")
         let monitor = request.isCall ? startCallMonitor(request, logger: log) : nil
         var result: JSONValue = .null
         var failure: (any Error)?

@@ -62,6 +62,15 @@ import Testing
         #expect(context.maskedFields["auth_token_info"] == "***")
     }
 
+    @Test func requestDescriptionShowsIdsNotSecrets() throws {
+        var message = try WireFixtures.message("cluster_create_call_failure.jsonl", 0)
+        message["args"]?["password"] = "hunter2"
+        let text = try RPCRequest(message: message).description
+        #expect(text.hasPrefix("call cluster_create msg_id=1271cf70afe74773bb5f426b7782e6e4"))
+        #expect(text.contains("args=[cluster, master_count, node_count, create_timeout, password]"))
+        #expect(!text.contains(Self.token) && !text.contains("hunter2") && !text.contains("fail-tiny"))
+    }
+
     @Test func nullSecretsStayNull() {
         let context = RequestContext(fields: ["auth_token": nil, "user": "u"])
         #expect(context.maskedFields["auth_token"] == .null)
