@@ -88,12 +88,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(
+            name: "OsloMessaging",
+            dependencies: [
+                "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Executable
         .executableTarget(
             name: "magnum-capi-worker",
             dependencies: [
                 "AMQP",
                 "JSON",
+                "OsloMessaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -124,6 +136,11 @@ let package = Package(
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OsloMessagingTests",
+            dependencies: ["OsloMessaging", "JSON", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(

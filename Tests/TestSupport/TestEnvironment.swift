@@ -114,4 +114,22 @@ public enum TestEnvironment {
         }
         return text
     }
+
+    // MARK: Python peers (tools/python-env)
+
+    /// The venv's Python with the real oslo.messaging and magnum (`tools/python-env` prints it;
+    /// `tools/test` exports it as `MCW_PYTHON`).
+    public static let pythonVenv: String? = {
+        guard let path = ProcessInfo.processInfo.environment["MCW_PYTHON"], !path.isEmpty,
+              FileManager.default.isExecutableFile(atPath: path) else { return nil }
+        return path
+    }()
+
+    /// For `.enabled(if:)`: run when the venv is there, or when `tools/test` promised it.
+    public static var pythonVenvEnabled: Bool { servicesRequired || pythonVenv != nil }
+
+    public static func requirePythonVenv() throws -> String {
+        guard let pythonVenv else { throw MissingService(name: "Python venv with oslo.messaging (MCW_PYTHON)") }
+        return pythonVenv
+    }
 }

@@ -1,0 +1,53 @@
+public import Foundation
+
+/// The identifiers oslo.messaging puts on the wire: `uuid4().hex` for `_msg_id`, `_unique_id`,
+/// reply and fanout queue names, and `str(uuid4())` for a notification's `message_id`.
+public enum Identifiers {
+    /// 32 lower-case hex digits, like Python's `uuid.uuid4().hex`.
+    public static func uuidHex() -> String {
+        var out = ""
+        out.reserveCapacity(32)
+        for ch in UUID().uuidString.lowercased() where ch != "-" { out.append(ch) }
+        return out
+    }
+
+    /// `xxxxxxxx-xxxx-4xxx-...` in lower case, like Python's `str(uuid.uuid4())`.
+    public static func uuidString() -> String { UUID().uuidString.lowercased() }
+}
+
+/// oslo's notification timestamp: `str(datetime.utcnow())`, i.e. `YYYY-MM-DD HH:MM:SS.ffffff`
+/// in UTC, with the fraction left out when it is zero (as Python prints it).
+public enum OsloTimestamp {
+    public static func string(from date: Date) -> String {
+        let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        var micros = Int64(totalMicros)
+        var seconds = micros / 1_000_000
+        micros -= seconds * 1_000_000
+        if micros < 0 { micros += 1_000_000; seconds -= 1 }
+        var days = seconds / 86_400
+        var secOfDay = seconds - days * 86_400
+        if secOfDay < 0 { secOfDay += 86_400; days -= 1 }
+        let (y, m, d) = civilFromDays(days)
+        let hh = secOfDay / 3600, mm = (secOfDay % 3600) / 60, ss = secOfDay % 60
+        func pad(_ v: Int64, _ w: Int) -> String { String(v).leftPadded(to: w) }
+        var text = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2)) \(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2))"
+        if micros != 0 { text += "." + pad(micros, 6) }
+        return text
+    }
+
+    public static func now() -> String { string(from: Date()) }
+
+    /// Howard Hinnant's days-from-civil inverse (proleptic Gregorian).
+    static func civilFromDays(_ z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+}

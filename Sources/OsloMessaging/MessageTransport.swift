@@ -1,0 +1,327 @@
+public import JSON
+public import OrderedCollections
+
+/// What oslo.messaging needs from a message broker, and no more: declare exchanges and queues,
+/// bind them, consume a queue as an async sequence of deliveries that are settled explicitly,
+/// and publish with "mandatory" routing reported back.
+///
+/// The AMQP module's client implements it over librabbitmq (`AMQPTransport`); tests use
+/// `InMemoryTransport`; `RecordingTransport` wraps any of them; a replay transport feeds recorded
+/// bodies through the same protocol. Shapes follow AMQP 0-9-1 so the real one is a thin mapping.
+public protocol MessageTransport: Sendable {
+    /// `exchange.declare`; redeclaring with different properties fails with `.preconditionFailed`.
+    func declareExchange(_ exchange: ExchangeDeclaration) async throws
+    /// `queue.declare`; redeclaring with different properties fails with `.preconditionFailed`.
+    func declareQueue(_ queue: QueueDeclaration) async throws
+    /// `queue.bind`.
+    func bindQueue(_ binding: QueueBinding) async throws
+    /// `queue.delete` (missing queues are not an error).
+    func deleteQueue(named name: String) async throws
+    /// `basic.qos` + `basic.consume`: deliveries arrive in order until the subscription is
+    /// cancelled or the connection is lost (the sequence then throws).
+    func consume(_ request: ConsumeRequest) async throws -> Subscription
+    /// `basic.publish`. With `mandatory`, a message no queue takes is reported as `.returned`.
+    func publish(_ message: OutgoingMessage) async throws -> PublishOutcome
+}
+
+/// AMQP exchange types oslo uses (`""`, the default exchange, is direct and always exists).
+public enum ExchangeType: String, Sendable, Equatable, Codable {
+    case direct, topic, fanout, headers
+}
+
+public struct ExchangeDeclaration: Sendable, Equatable {
+    public var name: String
+    public var type: ExchangeType
+    public var durable: Bool
+    public var autoDelete: Bool
+    public var isInternal: Bool
+    /// Only check that it exists (`passive`); the other properties are then ignored.
+    public var passive: Bool
+    public var arguments: JSONObject
+
+    public init(name: String, type: ExchangeType, durable: Bool = false, autoDelete: Bool = false,
+                isInternal: Bool = false, passive: Bool = false, arguments: JSONObject = [:]) {
+        self.name = name
+        self.type = type
+        self.durable = durable
+        self.autoDelete = autoDelete
+        self.isInternal = isInternal
+        self.passive = passive
+        self.arguments = arguments
+    }
+}
+
+public struct QueueDeclaration: Sendable, Equatable {
+    public var name: String
+    public var durable: Bool
+    public var autoDelete: Bool
+    public var exclusive: Bool
+    public var passive: Bool
+    /// `x-queue-type`, `x-expires`, `x-delivery-limit`, ... in declaration order; integers are
+    /// AMQP long-longs, strings long strings.
+    public var arguments: JSONObject
+
+    public init(name: String, durable: Bool = false, autoDelete: Bool = false, exclusive: Bool = false,
+                passive: Bool = false, arguments: JSONObject = [:]) {
+        self.name = name
+        self.durable = durable
+        self.autoDelete = autoDelete
+        self.exclusive = exclusive
+        self.passive = passive
+        self.arguments = arguments
+    }
+
+    /// `x-queue-type`, `classic` when not given.
+    public var queueType: String { arguments["x-queue-type"]?.stringValue ?? "classic" }
+}
+
+public struct QueueBinding: Sendable, Equatable {
+    public var queue: String
+    public var exchange: String
+    public var routingKey: String
+    public var arguments: JSONObject
+
+    public init(queue: String, exchange: String, routingKey: String, arguments: JSONObject = [:]) {
+        self.queue = queue
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.arguments = arguments
+    }
+}
+
+/// AMQP basic properties oslo and this worker use. `headers` values map to AMQP field-table
+/// values (integers → long-long, strings → long string, objects → tables, arrays → arrays).
+public struct MessageProperties: Sendable, Equatable {
+    public var contentType: String?
+    public var contentEncoding: String?
+    public var headers: JSONObject
+    /// 2 = persistent, 1 = transient.
+    public var deliveryMode: Int?
+    public var priority: Int?
+    public var correlationID: String?
+    public var replyTo: String?
+    /// Per-message TTL in milliseconds, as AMQP's short string (`"60000"`).
+    public var expiration: String?
+    public var messageID: String?
+    /// Seconds since the epoch.
+    public var timestamp: Int64?
+    public var type: String?
+    public var userID: String?
+    public var appID: String?
+
+    public init(contentType: String? = nil, contentEncoding: String? = nil, headers: JSONObject = [:],
+                deliveryMode: Int? = nil, priority: Int? = nil, correlationID: String? = nil,
+                replyTo: String? = nil, expiration: String? = nil, messageID: String? = nil,
+                timestamp: Int64? = nil, type: String? = nil, userID: String? = nil, appID: String? = nil) {
+        self.contentType = contentType
+        self.contentEncoding = contentEncoding
+        self.headers = headers
+        self.deliveryMode = deliveryMode
+        self.priority = priority
+        self.correlationID = correlationID
+        self.replyTo = replyTo
+        self.expiration = expiration
+        self.messageID = messageID
+        self.timestamp = timestamp
+        self.type = type
+        self.userID = userID
+        self.appID = appID
+    }
+
+    /// What kombu sends for every oslo message: JSON, UTF-8, persistent, priority 0, no headers;
+    /// calls add `expiration` (the call timeout in milliseconds).
+    public static func oslo(expirationMilliseconds: Int? = nil) -> MessageProperties {
+        MessageProperties(
+            contentType: "application/json", contentEncoding: "utf-8", headers: [:], deliveryMode: 2,
+            priority: 0, expiration: expirationMilliseconds.map(String.init))
+    }
+
+    /// The properties as RabbitMQ's firehose (and the recordings) spell them.
+    public var jsonObject: JSONObject {
+        var o = JSONObject()
+        if let contentType { o["content_type"] = .string(contentType) }
+        if let contentEncoding { o["content_encoding"] = .string(contentEncoding) }
+        if let deliveryMode { o["delivery_mode"] = JSONValue(deliveryMode) }
+        if let priority { o["priority"] = JSONValue(priority) }
+        if let correlationID { o["correlation_id"] = .string(correlationID) }
+        if let replyTo { o["reply_to"] = .string(replyTo) }
+        if let expiration { o["expiration"] = .string(expiration) }
+        if let messageID { o["message_id"] = .string(messageID) }
+        if let timestamp { o["timestamp"] = .int(timestamp) }
+        if let type { o["type"] = .string(type) }
+        if let userID { o["user_id"] = .string(userID) }
+        if let appID { o["app_id"] = .string(appID) }
+        o["headers"] = .object(headers)
+        return o
+    }
+
+    /// Reads the recordings' / firehose spelling; unknown keys are ignored.
+    public init(jsonObject o: JSONObject) {
+        self.init(
+            contentType: o["content_type"]?.stringValue, contentEncoding: o["content_encoding"]?.stringValue,
+            headers: o["headers"]?.objectValue ?? [:], deliveryMode: o["delivery_mode"]?.intValue,
+            priority: o["priority"]?.intValue, correlationID: o["correlation_id"]?.stringValue,
+            replyTo: o["reply_to"]?.stringValue,
+            expiration: o["expiration"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) },
+            messageID: o["message_id"]?.stringValue, timestamp: o["timestamp"]?.intValue.map(Int64.init),
+            type: o["type"]?.stringValue, userID: o["user_id"]?.stringValue, appID: o["app_id"]?.stringValue)
+    }
+}
+
+/// A message to publish.
+public struct OutgoingMessage: Sendable, Equatable {
+    public var exchange: String
+    public var routingKey: String
+    public var body: [UInt8]
+    public var properties: MessageProperties
+    /// Ask the broker to return the message when no queue takes it (oslo sets it for replies).
+    public var mandatory: Bool
+
+    public init(exchange: String, routingKey: String, body: [UInt8], properties: MessageProperties = .oslo(),
+                mandatory: Bool = false) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.body = body
+        self.properties = properties
+        self.mandatory = mandatory
+    }
+}
+
+/// What happened to a published message, as far as the broker told.
+public enum PublishOutcome: Sendable, Equatable {
+    /// The broker took it (routed, or dropped unroutable when not mandatory).
+    case accepted
+    /// Mandatory and unroutable: the broker sent it back (`basic.return`, usually 312 NO_ROUTE).
+    case returned(replyCode: Int, replyText: String)
+}
+
+/// How a delivery is finished.
+public enum Settlement: String, Sendable, Equatable, Codable {
+    /// `basic.ack`: done, remove it.
+    case ack
+    /// `basic.nack`/`reject` with requeue: deliver it again (redelivered, delivery count + 1).
+    case requeue
+    /// `basic.reject` without requeue: the queue's dead-letter exchange gets it (or the broker
+    /// drops it when none is configured).
+    case deadLetter = "dead_letter"
+}
+
+public struct ConsumeRequest: Sendable, Equatable {
+    public var queue: String
+    /// `basic.qos` prefetch for this consumer; 0 = unlimited (oslo's default).
+    public var prefetchCount: Int
+    public var consumerTag: String?
+    /// Consumer arguments (`x-cancel-on-ha-failover`, `x-stream-offset`).
+    public var arguments: JSONObject
+
+    public init(queue: String, prefetchCount: Int = 0, consumerTag: String? = nil, arguments: JSONObject = [:]) {
+        self.queue = queue
+        self.prefetchCount = prefetchCount
+        self.consumerTag = consumerTag
+        self.arguments = arguments
+    }
+}
+
+/// Finishes deliveries for the transport that made them.
+public protocol DeliverySettling: Sendable {
+    func settle(_ delivery: Delivery, as settlement: Settlement) async throws
+}
+
+/// One message received from a queue. It stays unacknowledged (and counts against the prefetch)
+/// until `settle` is called.
+public struct Delivery: Sendable {
+    public let queue: String
+    public let exchange: String
+    public let routingKey: String
+    public let body: [UInt8]
+    public let properties: MessageProperties
+    /// The broker delivered it before (a requeue, a lost consumer).
+    public let redelivered: Bool
+    /// How many times it was delivered before this one (quorum queues' `x-delivery-count`;
+    /// 0 for a first delivery, at least 1 when `redelivered`).
+    public let deliveryCount: Int
+    public let deliveryTag: UInt64
+    public let consumerTag: String
+    let settler: any DeliverySettling
+
+    public init(queue: String, exchange: String, routingKey: String, body: [UInt8], properties: MessageProperties,
+                redelivered: Bool, deliveryCount: Int, deliveryTag: UInt64, consumerTag: String,
+                settler: any DeliverySettling) {
+        self.queue = queue
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.body = body
+        self.properties = properties
+        self.redelivered = redelivered
+        self.deliveryCount = deliveryCount
+        self.deliveryTag = deliveryTag
+        self.consumerTag = consumerTag
+        self.settler = settler
+    }
+
+    /// A copy whose settlement goes through `settler` (wrappers such as the recorder use it).
+    public func withSettler(_ settler: any DeliverySettling) -> Delivery {
+        Delivery(queue: queue, exchange: exchange, routingKey: routingKey, body: body, properties: properties,
+                 redelivered: redelivered, deliveryCount: deliveryCount, deliveryTag: deliveryTag,
+                 consumerTag: consumerTag, settler: settler)
+    }
+
+    public func settle(_ settlement: Settlement) async throws {
+        try await settler.settle(self, as: settlement)
+    }
+}
+
+/// A running consumer: iterate it for deliveries; `cancel()` stops it (unsettled deliveries go
+/// back to the queue, as with `basic.cancel` followed by a channel close).
+public struct Subscription: AsyncSequence, Sendable {
+    public typealias Element = Delivery
+    public let queue: String
+    public let consumerTag: String
+    let deliveries: AsyncThrowingStream<Delivery, any Error>
+    let onCancel: @Sendable () async -> Void
+
+    public init(queue: String, consumerTag: String, deliveries: AsyncThrowingStream<Delivery, any Error>,
+                onCancel: @escaping @Sendable () async -> Void) {
+        self.queue = queue
+        self.consumerTag = consumerTag
+        self.deliveries = deliveries
+        self.onCancel = onCancel
+    }
+
+    public func cancel() async { await onCancel() }
+
+    public func makeAsyncIterator() -> AsyncThrowingStream<Delivery, any Error>.AsyncIterator {
+        deliveries.makeAsyncIterator()
+    }
+}
+
+/// A broker or connection error, with the AMQP reply code when there is one.
+public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        /// 406: a redeclaration differs (`inequivalent arg 'durable'`), an unknown delivery tag.
+        case preconditionFailed = "PRECONDITION_FAILED"
+        /// 404: no such exchange or queue.
+        case notFound = "NOT_FOUND"
+        /// 405: an exclusive queue of another connection.
+        case resourceLocked = "RESOURCE_LOCKED"
+        /// The connection or channel is gone.
+        case connectionClosed = "CONNECTION_CLOSED"
+        /// 403: refused by the broker.
+        case accessRefused = "ACCESS_REFUSED"
+        case other = "OTHER"
+    }
+
+    public let kind: Kind
+    public let replyCode: Int?
+    public let message: String
+
+    public init(_ kind: Kind, replyCode: Int? = nil, _ message: String) {
+        self.kind = kind
+        self.replyCode = replyCode
+        self.message = message
+    }
+
+    public var description: String {
+        "\(kind.rawValue)\(replyCode.map { " (\($0))" } ?? ""): \(message)"
+    }
+}

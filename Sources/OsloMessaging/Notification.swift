@@ -1,0 +1,92 @@
+public import JSON
+
+/// Notification priorities oslo.messaging knows (`notify/dispatcher.py`); the wire carries the
+/// upper-case form and the routing key the lower-case one.
+public enum NotificationPriority: String, Sendable, CaseIterable, Codable {
+    case audit, debug, info, warn, error, critical, sample
+
+    /// `INFO`, `ERROR`, ... as in the message's `priority`.
+    public var wireValue: String { rawValue.uppercased() }
+
+    /// Reads `INFO`, `info`, and oslo's alias `WARNING`.
+    public init?(wireValue: String) {
+        let lower = wireValue.lowercased()
+        self.init(rawValue: lower == "warning" ? "warn" : lower)
+    }
+}
+
+/// A notification as oslo's `messagingv2` driver sends it: `message_id`, `publisher_id`,
+/// `event_type`, `priority`, `payload`, `timestamp` (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC), plus
+/// `_unique_id` and the flattened (redacted) context.
+public struct OsloNotification: Sendable, Equatable {
+    public var messageID: String
+    public var publisherID: String
+    public var eventType: String
+    /// The wire text (`INFO`); see `priorityLevel` for the typed form.
+    public var priority: String
+    public var payload: JSONValue
+    public var timestamp: String
+    public var uniqueID: String?
+    public var context: RequestContext
+    public var extraFields: JSONObject
+
+    public init(
+        messageID: String, publisherID: String, eventType: String, priority: NotificationPriority,
+        payload: JSONValue, timestamp: String, uniqueID: String? = nil, context: RequestContext = RequestContext()
+    ) {
+        self.messageID = messageID
+        self.publisherID = publisherID
+        self.eventType = eventType
+        self.priority = priority.wireValue
+        self.payload = payload
+        self.timestamp = timestamp
+        self.uniqueID = uniqueID
+        self.context = context
+        self.extraFields = [:]
+    }
+
+    public var priorityLevel: NotificationPriority? { NotificationPriority(wireValue: priority) }
+
+    public static func looksLikeNotification(_ message: JSONObject) -> Bool {
+        message["event_type"] != nil && message["publisher_id"] != nil && message["method"] == nil
+    }
+
+    static let interpretedKeys: Set<String> = [
+        "message_id", "publisher_id", "event_type", "priority", "payload", "timestamp", "_unique_id",
+    ]
+
+    public init(message: JSONObject) throws(MessageDecodingError) {
+        messageID = try message.optionalString("message_id") ?? ""
+        publisherID = try message.requiredString("publisher_id")
+        eventType = try message.requiredString("event_type")
+        priority = try message.requiredString("priority")
+        payload = message["payload"] ?? .null
+        timestamp = try message.optionalString("timestamp") ?? ""
+        uniqueID = try message.optionalString("_unique_id")
+        context = RequestContext(message: message)
+        var extra = JSONObject()
+        for (key, value) in message where !Self.interpretedKeys.contains(key) && !key.hasPrefix(RequestContext.keyPrefix) {
+            extra[key] = value
+        }
+        extraFields = extra
+    }
+
+    public init(body: some Collection<UInt8>, limits: DecodingLimits = .default) throws(MessageDecodingError) {
+        try self.init(message: RPCEnvelope.decode(body, limits: limits).message)
+    }
+
+    /// The message in oslo's order: the notifier's dict, then `_unique_id`, then the context.
+    public var message: JSONObject {
+        var m: JSONObject = [
+            "message_id": .string(messageID), "publisher_id": .string(publisherID),
+            "event_type": .string(eventType), "priority": .string(priority), "payload": payload,
+            "timestamp": .string(timestamp),
+        ]
+        for (key, value) in extraFields { m[key] = value }
+        if let uniqueID { m["_unique_id"] = .string(uniqueID) }
+        context.pack(into: &m)
+        return m
+    }
+
+    public func encodedBody() -> [UInt8] { RPCEnvelope.encode(message) }
+}

@@ -1,0 +1,353 @@
+import JSON
+public import Logging
+import Synchronization
+
+/// Options of an RPC server beyond its topology.
+public struct RPCServerOptions: Sendable {
+    public var rabbit: RabbitOptions
+    /// When deliveries are acknowledged (oslo: before dispatch).
+    public var settlement: SettlementPolicy
+    /// Handlers running at once, across the server's queues (oslo: `executor_thread_pool_size`, 64).
+    public var maxConcurrentHandlers: Int
+    public var limits: DecodingLimits
+    /// `_unique_id`s remembered for duplicate detection (oslo: 16).
+    public var duplicateWindow: Int
+
+    public init(rabbit: RabbitOptions = RabbitOptions(), settlement: SettlementPolicy = .ackBeforeDispatch,
+                maxConcurrentHandlers: Int = 64, limits: DecodingLimits = .default,
+                duplicateWindow: Int = DuplicateFilter.osloWindowSize) {
+        self.rabbit = rabbit
+        self.settlement = settlement
+        self.maxConcurrentHandlers = maxConcurrentHandlers
+        self.limits = limits
+        self.duplicateWindow = duplicateWindow
+    }
+}
+
+/// Counters of what a server did, for metrics and tests.
+public struct RPCServerStatistics: Sendable, Equatable {
+    public var received = 0
+    public var dispatched = 0
+    public var handlerFailures = 0
+    public var duplicates = 0
+    public var malformed = 0
+    public var repliesSent = 0
+    public var repliesReturned = 0
+    public var keepAlivesSent = 0
+    public var acked = 0
+    public var requeued = 0
+    public var deadLettered = 0
+    public init() {}
+}
+
+/// An oslo.messaging RPC server over any `MessageTransport`: it declares what a Python server
+/// declares for `target` (topic queue, `<topic>.<server>` queue, fanout queue), consumes the three
+/// queues, decodes requests, drops duplicates, dispatches through an `RPCDispatcher` with bounded
+/// concurrency, replies to calls (with call-monitor keep-alives while a call runs) and settles
+/// each delivery according to its `SettlementPolicy`.
+///
+/// A body that cannot be decoded never stops the server: it is logged with its ids, a call gets a
+/// failure reply when its reply queue can be found, and the delivery is dead-lettered.
+public actor RPCServer {
+    public nonisolated let target: RPCTarget
+    public nonisolated let fanoutQueue: String
+    let processor: RPCRequestProcessor
+    let transport: any MessageTransport
+    let topology: OsloTopology
+    let logger: Logger
+    private var subscriptions: [Subscription] = []
+    private var runner: Task<Void, Never>?
+    private var consumerFailure: (any Error)?
+    private var stopped = false
+
+    /// `target.server` names this server (oslo: the host); the exchange is the control exchange.
+    public init(transport: any MessageTransport, target: RPCTarget, dispatcher: RPCDispatcher,
+                options: RPCServerOptions = RPCServerOptions(), logger: Logger) {
+        self.target = target
+        self.transport = transport
+        self.topology = OsloTopology(options: options.rabbit)
+        self.fanoutQueue = topology.fanoutQueueName(topic: target.topic)
+        self.logger = logger
+        self.processor = RPCRequestProcessor(
+            transport: transport, dispatcher: dispatcher, options: options,
+            duplicates: DuplicateFilter(capacity: options.duplicateWindow), logger: logger)
+    }
+
+    /// The three queues this server consumes.
+    public nonisolated var queues: [String] {
+        [target.topic, "\(target.topic).\(target.server ?? "")", fanoutQueue]
+    }
+
+    public nonisolated var statistics: RPCServerStatistics { processor.stats.value.withLock { $0 } }
+
+    /// Declares the topology and starts consuming; returns once consumers are running.
+    public func start() async throws {
+        guard runner == nil else { return }
+        try processor.options.rabbit.validate()
+        guard let server = target.server, !server.isEmpty else {
+            throw RabbitOptions.ConfigurationError(description: "an RPC server needs a server name (target.server)")
+        }
+        let declarations = topology.rpcServer(exchange: target.exchange, topic: target.topic, server: server,
+                                              fanoutQueue: fanoutQueue)
+        try await declarations.apply(to: transport)
+        let prefetch = processor.options.rabbit.rabbitQosPrefetchCount
+        var subs: [Subscription] = []
+        do {
+            for queue in queues {
+                let stream = processor.options.rabbit.rabbitStreamFanout && queue == fanoutQueue
+                subs.append(try await transport.consume(ConsumeRequest(
+                    queue: queue, prefetchCount: prefetch, arguments: topology.consumerArguments(streamFanout: stream))))
+            }
+        } catch {
+            for sub in subs { await sub.cancel() }
+            throw error
+        }
+        subscriptions = subs
+        logger.info("RPC server consuming", metadata: [
+            "topic": .string(target.topic), "server": .string(server), "exchange": .string(target.exchange),
+            "queues": .array(queues.map { .string($0) }),
+        ])
+        let processor = self.processor
+        let semaphore = AsyncSemaphore(value: processor.options.maxConcurrentHandlers)
+        runner = Task { [subs] in
+            let failure = await withTaskGroup(of: (any Error)?.self) { group -> (any Error)? in
+                for sub in subs {
+                    group.addTask {
+                        // Running handlers are never cancelled: a lost consumer lets them finish.
+                        await withDiscardingTaskGroup { handlers -> (any Error)? in
+                            do {
+                                // Take a permit per delivery: a queue without traffic holds none.
+                                for try await delivery in sub {
+                                    await semaphore.acquire()
+                                    handlers.addTask {
+                                        await processor.process(delivery)
+                                        await semaphore.release()
+                                    }
+                                }
+                                return nil
+                            } catch {
+                                return error
+                            }
+                        }
+                    }
+                }
+                var first: (any Error)?
+                for await result in group where first == nil { first = result }
+                return first
+            }
+            self.finished(failure: failure)
+        }
+    }
+
+    private func finished(failure: (any Error)?) {
+        if let failure, !stopped {
+            consumerFailure = failure
+            logger.error("RPC server consumer stopped: \(failure)", metadata: ["topic": .string(target.topic)])
+        }
+    }
+
+    /// Stops consuming, lets running handlers finish, and deletes the fanout queue (as oslo does
+    /// when its connection closes).
+    public func stop() async {
+        guard !stopped else { return }
+        stopped = true
+        for sub in subscriptions { await sub.cancel() }
+        await runner?.value
+        subscriptions = []
+        let opts = processor.options.rabbit
+        if !opts.rabbitStreamFanout && !opts.useQueueManager {
+            do { try await transport.deleteQueue(named: fanoutQueue) } catch {
+                logger.warning("could not delete fanout queue \(fanoutQueue): \(error)")
+            }
+        }
+        logger.info("RPC server stopped", metadata: ["topic": .string(target.topic)])
+    }
+
+    /// Waits until the server stops; throws when a consumer failed (e.g. the connection was lost).
+    public func waitUntilStopped() async throws {
+        await runner?.value
+        if let consumerFailure { throw consumerFailure }
+    }
+}
+
+/// Handles one delivery; shared by the server's consumer loops.
+struct RPCRequestProcessor: Sendable {
+    let transport: any MessageTransport
+    let dispatcher: RPCDispatcher
+    let options: RPCServerOptions
+    let duplicates: DuplicateFilter
+    let logger: Logger
+    let stats = StatisticsBox()
+
+    func count(_ update: (inout RPCServerStatistics) -> Void) { stats.value.withLock { update(&$0) } }
+
+    func process(_ delivery: Delivery) async {
+        count { $0.received += 1 }
+        var log = logger
+        log[metadataKey: "queue"] = .string(delivery.queue)
+        log[metadataKey: "delivery_tag"] = .stringConvertible(delivery.deliveryTag)
+        if delivery.redelivered { log[metadataKey: "redelivered"] = .stringConvertible(delivery.deliveryCount) }
+
+        // 1. Decode.
+        var decoded: RPCEnvelope.Decoded?
+        let request: RPCRequest
+        do {
+            let d = try RPCEnvelope.decode(delivery.body, limits: options.limits)
+            decoded = d
+            request = try RPCRequest(message: d.message)
+        } catch {
+            await rejectMalformed(delivery, error: error, message: decoded?.message, logger: log)
+            return
+        }
+        if let msgID = request.msgID { log[metadataKey: "msg_id"] = .string(msgID) }
+        if let uniqueID = request.uniqueID { log[metadataKey: "unique_id"] = .string(uniqueID) }
+        if let requestID = request.context.requestID { log[metadataKey: "request_id"] = .string(requestID) }
+        log[metadataKey: "method"] = .string(request.method)
+
+        // 2. Duplicates.
+        if let uniqueID = request.uniqueID, duplicates.checkAndRecord(uniqueID) {
+            count { $0.duplicates += 1 }
+            log.warning("ignoring duplicate message")
+            await settle(delivery, .ack, log)
+            return
+        }
+
+        // 3. Settle first when the policy is oslo's.
+        let policy = options.settlement
+        if policy.timing == .beforeDispatch {
+            do {
+                try await delivery.settle(.ack)
+                count { $0.acked += 1 }
+            } catch {
+                log.warning("discarding RPC request: acknowledge failed: \(error)")
+                if let uniqueID = request.uniqueID { duplicates.forget(uniqueID) }
+                return
+            }
+        }
+
+        // 4. Dispatch, with call-monitor keep-alives.
+        log.debug("received \(request)")
+        let monitor = request.isCall ? startCallMonitor(request, logger: log) : nil
+        var result: JSONValue = .null
+        var failure: (any Error)?
+        do {
+            result = try await dispatcher.dispatch(request, redelivered: delivery.redelivered, logger: log)
+            count { $0.dispatched += 1 }
+        } catch {
+            failure = error
+            count { $0.handlerFailures += 1 }
+            if error is NoSuchMethod, request.method.hasSuffix("_ignore_errors") {
+                log.debug("method not found: \(error)")
+            } else if let remote = error as? any RemoteExceptionConvertible {
+                log.info("request failed: \(remote.remoteModuleName).\(remote.remoteClassName): \(remote.remoteMessage)")
+            } else {
+                log.error("exception during message handling: \(error)")
+            }
+        }
+        monitor?.cancel()
+        await monitor?.value
+
+        // 5. Decide, reply, settle.
+        var settlement: Settlement = .ack
+        if policy.timing == .afterOutcome {
+            settlement = policy.decide(HandlerOutcome(
+                method: request.method, isCall: request.isCall, msgID: request.msgID, uniqueID: request.uniqueID,
+                error: failure, redelivered: delivery.redelivered, deliveryCount: delivery.deliveryCount))
+        }
+        if request.isCall, settlement != .requeue, let msgID = request.msgID, let replyQueue = request.replyQueue {
+            let reply = RPCReply(result: failure == nil ? result : .null, failure: failure.map(RemoteFailure.init(error:)),
+                                 ending: true, msgID: msgID, uniqueID: Identifiers.uuidHex())
+            await sendReply(reply, to: replyQueue, logger: log)
+        } else if !request.isCall, request.msgID != nil {
+            log.warning("request has _msg_id but no _reply_q; no reply sent")
+        }
+        if policy.timing == .afterOutcome {
+            if settlement == .requeue, let uniqueID = request.uniqueID { duplicates.forget(uniqueID) }
+            if settlement == .deadLetter { log.error("dead-lettering request after handler failure") }
+            await settle(delivery, settlement, log)
+        }
+    }
+
+    private func settle(_ delivery: Delivery, _ settlement: Settlement, _ log: Logger) async {
+        do {
+            try await delivery.settle(settlement)
+            count {
+                switch settlement {
+                case .ack: $0.acked += 1
+                case .requeue: $0.requeued += 1
+                case .deadLetter: $0.deadLettered += 1
+                }
+            }
+        } catch {
+            log.warning("could not \(settlement.rawValue) delivery: \(error)")
+        }
+    }
+
+    private func rejectMalformed(_ delivery: Delivery, error: any Error, message: JSONObject?, logger: Logger) async {
+        count { $0.malformed += 1 }
+        var log = logger
+        let decodingError = error as? MessageDecodingError ?? .invalidValue(field: "body", reason: String(describing: error))
+        let replyTarget = MalformedRequestSalvage.replyTarget(message: message, body: delivery.body)
+        if let uniqueID = MalformedRequestSalvage.uniqueID(message: message, body: delivery.body) {
+            log[metadataKey: "unique_id"] = .string(uniqueID)
+        }
+        if let replyTarget { log[metadataKey: "msg_id"] = .string(replyTarget.msgID) }
+        log.error("malformed RPC request (\(delivery.body.count) bytes, routing key \(delivery.routingKey)): \(decodingError); dead-lettering it\(replyTarget == nil ? "" : " and replying with a failure")")
+        if let replyTarget {
+            let reply = RPCReply(failure: decodingError.remoteFailure, ending: true, msgID: replyTarget.msgID,
+                                 uniqueID: Identifiers.uuidHex())
+            await sendReply(reply, to: replyTarget.replyQueue, logger: log)
+        }
+        await settle(delivery, .deadLetter, log)
+    }
+
+    /// Publishes a reply (or keep-alive); a returned reply is logged and dropped. Returns whether
+    /// the broker took it.
+    @discardableResult
+    func sendReply(_ reply: RPCReply, to replyQueue: String, logger: Logger) async -> Bool {
+        let message = OutgoingMessage(exchange: "", routingKey: replyQueue, body: reply.encodedBody(),
+                                      properties: .oslo(), mandatory: options.rabbit.directMandatoryFlag)
+        do {
+            switch try await transport.publish(message) {
+            case .accepted:
+                count { reply.ending ? ($0.repliesSent += 1) : ($0.keepAlivesSent += 1) }
+                return true
+            case .returned(let code, let text):
+                count { $0.repliesReturned += 1 }
+                logger.error("reply queue \(replyQueue) does not exist (\(code) \(text)); dropping the \(reply.ending ? "reply" : "keep-alive")")
+                return false
+            }
+        } catch {
+            logger.error("could not send reply to \(replyQueue): \(error)")
+            return false
+        }
+    }
+
+    /// oslo's watchdog: when the caller sent `_timeout`, a keep-alive every `int(_timeout) / 2`
+    /// seconds (none when that is under a second) until the handler returns.
+    private func startCallMonitor(_ request: RPCRequest, logger: Logger) -> Task<Void, Never>? {
+        guard let timeout = request.callMonitorTimeout, let msgID = request.msgID, let replyQueue = request.replyQueue else {
+            return nil
+        }
+        let whole = timeout.isFinite ? Int(timeout) : 0
+        let interval = Double(whole) / 2
+        guard interval >= 1 else {
+            logger.warning("client provided an invalid call-monitor timeout \(timeout); no keep-alives")
+            return nil
+        }
+        return Task {
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: .seconds(interval)) } catch { return }
+                if Task.isCancelled { return }
+                logger.debug("sending call-monitor keep-alive")
+                let sent = await sendReply(.keepAlive(msgID: msgID, uniqueID: Identifiers.uuidHex()), to: replyQueue,
+                                           logger: logger)
+                if !sent { return }
+            }
+        }
+    }
+}
+
+final class StatisticsBox: Sendable {
+    let value = Mutex(RPCServerStatistics())
+}

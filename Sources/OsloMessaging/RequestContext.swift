@@ -1,0 +1,160 @@
+public import JSON
+
+/// The caller's request context as oslo.messaging carries it: flattened into `_context_<key>`
+/// entries of every request and notification.
+///
+/// The fields are kept exactly as received (order, types, keys this code does not know such as
+/// osprofiler's `trace_info`), so a context forwarded to another service reads as the original;
+/// the typed properties read and write that storage. `description` masks secrets.
+public struct RequestContext: Sendable, Equatable, CustomStringConvertible {
+    /// Every context key (without the `_context_` prefix) and its value, in wire order.
+    public private(set) var fields: JSONObject
+
+    /// The prefix oslo.messaging puts before each context key in a message.
+    public static let keyPrefix = "_context_"
+
+    /// Keys Magnum's `RequestContext.to_dict()` writes, in its order (oslo.context's then Magnum's).
+    public static let magnumKeys: [String] = [
+        "user", "project_id", "system_scope", "project", "domain", "user_domain", "project_domain",
+        "is_admin", "read_only", "show_deleted", "auth_token", "request_id", "global_request_id",
+        "resource_uuid", "roles", "user_identity", "is_admin_project", "auth_url", "user_domain_id",
+        "user_domain_name", "user_name", "user_id", "project_name", "auth_token_info", "all_tenants",
+    ]
+
+    /// An empty context (what `oslo_rpc_server_ping` and admin tools send).
+    public init() { fields = [:] }
+
+    /// A context from its fields, kept verbatim.
+    public init(fields: JSONObject) { self.fields = fields }
+
+    /// A new context laid out like Magnum's `to_dict()`, for requests this worker originates.
+    public init(
+        userID: String? = nil, projectID: String? = nil, userName: String? = nil, projectName: String? = nil,
+        userDomainID: String? = nil, userDomainName: String? = nil, projectDomainID: String? = nil,
+        domainID: String? = nil, roles: [String] = [], isAdmin: Bool = false, authToken: String? = nil,
+        authURL: String? = nil, requestID: String? = nil, globalRequestID: String? = nil,
+        allTenants: Bool = false, trustID: String? = nil
+    ) {
+        var f = JSONObject()
+        f["user"] = JSONValue(userID)
+        f["project_id"] = JSONValue(projectID)
+        f["system_scope"] = .null
+        f["project"] = JSONValue(projectID)
+        f["domain"] = JSONValue(domainID)
+        f["user_domain"] = JSONValue(userDomainID)
+        f["project_domain"] = JSONValue(projectDomainID)
+        f["is_admin"] = .bool(isAdmin)
+        f["read_only"] = false
+        f["show_deleted"] = false
+        f["auth_token"] = JSONValue(authToken)
+        f["request_id"] = JSONValue(requestID)
+        f["global_request_id"] = JSONValue(globalRequestID)
+        f["resource_uuid"] = .null
+        f["roles"] = .array(roles.map { .string($0) })
+        f["user_identity"] = .string(
+            [userID, projectID, domainID, userDomainID, projectDomainID].map { $0 ?? "-" }.joined(separator: " "))
+        f["is_admin_project"] = true
+        f["auth_url"] = JSONValue(authURL)
+        f["user_domain_id"] = JSONValue(userDomainID)
+        f["user_domain_name"] = JSONValue(userDomainName)
+        f["user_name"] = JSONValue(userName)
+        f["user_id"] = JSONValue(userID)
+        f["project_name"] = JSONValue(projectName)
+        f["auth_token_info"] = .null
+        f["all_tenants"] = .bool(allTenants)
+        if let trustID { f["trust_id"] = .string(trustID) }
+        fields = f
+    }
+
+    // MARK: Wire form
+
+    /// Collects the `_context_*` keys of a message (oslo's `unpack_context`), in message order.
+    public init(message: JSONObject) {
+        var f = JSONObject()
+        for (key, value) in message where key.hasPrefix(Self.keyPrefix) {
+            f[String(key.dropFirst(Self.keyPrefix.count))] = value
+        }
+        fields = f
+    }
+
+    /// Adds this context to a message as `_context_<key>` entries (oslo's `pack_context`).
+    public func pack(into message: inout JSONObject) {
+        for (key, value) in fields { message[Self.keyPrefix + key] = value }
+    }
+
+    // MARK: Typed access
+
+    public subscript(key: String) -> JSONValue? {
+        get { fields[key] }
+        set { fields[key] = newValue }
+    }
+
+    private func string(_ key: String) -> String? { fields[key]?.stringValue }
+    private mutating func set(_ key: String, _ value: String?) { fields[key] = JSONValue(value) }
+
+    public var authToken: String? { get { string("auth_token") } set { set("auth_token", newValue) } }
+    public var authURL: String? { get { string("auth_url") } set { set("auth_url", newValue) } }
+    /// Keystone's token body when the API kept it (a secret: it embeds the token).
+    public var authTokenInfo: JSONValue? { fields["auth_token_info"].flatMap { $0.isNull ? nil : $0 } }
+    public var userID: String? { get { string("user_id") ?? string("user") } set { set("user_id", newValue) } }
+    public var userName: String? { get { string("user_name") } set { set("user_name", newValue) } }
+    public var projectID: String? { get { string("project_id") ?? string("project") } set { set("project_id", newValue) } }
+    public var projectName: String? { get { string("project_name") } set { set("project_name", newValue) } }
+    public var domainID: String? { get { string("domain_id") ?? string("domain") } set { set("domain", newValue) } }
+    public var userDomainID: String? { get { string("user_domain_id") ?? string("user_domain") } set { set("user_domain_id", newValue) } }
+    public var userDomainName: String? { get { string("user_domain_name") } set { set("user_domain_name", newValue) } }
+    public var projectDomainID: String? { get { string("project_domain_id") ?? string("project_domain") } set { set("project_domain", newValue) } }
+    public var requestID: String? { get { string("request_id") } set { set("request_id", newValue) } }
+    public var globalRequestID: String? { get { string("global_request_id") } set { set("global_request_id", newValue) } }
+    public var trustID: String? { get { string("trust_id") } set { set("trust_id", newValue) } }
+    public var password: String? { get { string("password") } set { set("password", newValue) } }
+    public var userIdentity: String? { string("user_identity") }
+    public var roles: [String] {
+        get { fields["roles"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+        set { fields["roles"] = .array(newValue.map { .string($0) }) }
+    }
+    public var isAdmin: Bool { get { fields["is_admin"]?.boolValue ?? false } set { fields["is_admin"] = .bool(newValue) } }
+    public var allTenants: Bool { get { fields["all_tenants"]?.boolValue ?? false } set { fields["all_tenants"] = .bool(newValue) } }
+    public var readOnly: Bool { fields["read_only"]?.boolValue ?? false }
+    public var showDeleted: Bool { fields["show_deleted"]?.boolValue ?? false }
+
+    /// Keys outside Magnum's `to_dict()` (kept and forwarded, e.g. `trace_info`, `trust_id`).
+    public var unknownKeys: [String] {
+        let known = Set(Self.magnumKeys)
+        return fields.keys.filter { !known.contains($0) }
+    }
+
+    // MARK: Secrets
+
+    /// The fields with every secret value replaced by `"***"`, for logs and `decode` output.
+    public var maskedFields: JSONObject { SecretMasking.masked(fields) }
+
+    /// The context a notification may carry, like oslo.context's `redacted_copy()` seen through
+    /// Magnum's `to_dict()`: the token, the token body and the Keystone URL become `null`, and keys
+    /// outside `magnumKeys` (which may hold anything, e.g. osprofiler's HMAC key) are left out.
+    public func redacted() -> RequestContext {
+        var out = JSONObject(minimumCapacity: fields.count)
+        let known = Set(Self.magnumKeys)
+        for (key, value) in fields where known.contains(key) {
+            switch key {
+            case "auth_token", "auth_token_info", "auth_url": out[key] = .null
+            default: out[key] = SecretMasking.isSecret(key: key) ? .null : value
+            }
+        }
+        return RequestContext(fields: out)
+    }
+
+    public var description: String {
+        var parts: [String] = []
+        for (key, value) in maskedFields {
+            let text: String
+            switch value {
+            case .string(let s): text = s
+            case .null: text = "None"
+            default: text = value.jsonString(.compact)
+            }
+            parts.append("\(key)=\(text)")
+        }
+        return "RequestContext(\(parts.joined(separator: ", ")))"
+    }
+}

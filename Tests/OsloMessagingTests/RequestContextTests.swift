@@ -1,0 +1,98 @@
+import JSON
+import OsloMessaging
+import Testing
+
+@Suite struct RequestContextTests {
+    static let token = "gAAAAABtokenTOKENtoken-not-a-real-token"
+
+    @Test func readsMagnumsContextFromARecordedRequest() throws {
+        let message = try WireFixtures.message("cluster_create_defaults.jsonl", 0)
+        let context = RequestContext(message: message)
+        #expect(context.fields.count == 25)
+        #expect(Array(context.fields.keys) == RequestContext.magnumKeys)
+        #expect(context.authToken == Self.token)
+        #expect(context.userID == "4e5f6a7b8c9d4e0f1a2b3c4d5e6f7a8b")
+        #expect(context.projectName == "demo")
+        #expect(context.roles == ["member", "reader"])
+        #expect(context.isAdmin == false)
+        #expect(context.requestID == "req-081f819e-22b1-4658-a9f8-28af3c6e71a7")
+        #expect(context.unknownKeys.isEmpty)
+    }
+
+    @Test func roundTripsUnchangedWithUnknownKeys() throws {
+        var message = try WireFixtures.message("cluster_create_defaults.jsonl", 0)
+        message["_context_trace_info"] = ["hmac_key": "SECRET_HMAC", "base_id": "b1", "parent_id": "p1"]
+        message["_context_trust_id"] = "trust-123"
+        message["_context_password"] = "hunter2"
+        message["_context_weird"] = [1, 2.5, ["x": nil]]
+        let context = RequestContext(message: message)
+        #expect(context.unknownKeys == ["trace_info", "trust_id", "password", "weird"])
+        #expect(context.trustID == "trust-123")
+        #expect(context.password == "hunter2")
+
+        var packed = JSONObject()
+        context.pack(into: &packed)
+        let original = message.filter { $0.key.hasPrefix("_context_") }
+        #expect(Array(packed.keys) == Array(original.keys))
+        #expect(JSONValue.object(packed).jsonString() == JSONValue.object(original).jsonString())
+
+        // And through a whole request encode/decode.
+        let request = try RPCRequest(message: message)
+        let again = try RPCRequest(body: request.encodedBody())
+        #expect(again.context == context)
+        #expect(JSONValue.object(again.context.fields).jsonString() == JSONValue.object(context.fields).jsonString())
+    }
+
+    @Test func descriptionMasksSecrets() throws {
+        var message = try WireFixtures.message("cluster_create_defaults.jsonl", 0)
+        message["_context_password"] = "hunter2"
+        message["_context_trustee_password"] = "hunter3"
+        message["_context_application_credential_secret"] = "appcred"
+        message["_context_auth_token_info"] = ["token": ["id": "abc"]]
+        message["_context_trace_info"] = ["hmac_key": "SECRET_HMAC"]
+        let context = RequestContext(message: message)
+        let text = context.description
+        for secret in [Self.token, "hunter2", "hunter3", "appcred", "SECRET_HMAC", "\"abc\""] {
+            #expect(!text.contains(secret), "description leaks \(secret)")
+        }
+        #expect(text.contains("auth_token=***"))
+        #expect(text.contains("request_id=req-081f819e-22b1-4658-a9f8-28af3c6e71a7"))
+        #expect(context.maskedFields["auth_token"] == "***")
+        #expect(context.maskedFields["user_name"] == "demo")
+        #expect(context.maskedFields["auth_token_info"] == "***")
+    }
+
+    @Test func requestDescriptionShowsIdsNotSecrets() throws {
+        var message = try WireFixtures.message("cluster_create_call_failure.jsonl", 0)
+        message["args"]?["password"] = "hunter2"
+        let text = try RPCRequest(message: message).description
+        #expect(text.hasPrefix("call cluster_create msg_id=1271cf70afe74773bb5f426b7782e6e4"))
+        #expect(text.contains("args=[cluster, master_count, node_count, create_timeout, password]"))
+        #expect(!text.contains(Self.token) && !text.contains("hunter2") && !text.contains("fail-tiny"))
+    }
+
+    @Test func nullSecretsStayNull() {
+        let context = RequestContext(fields: ["auth_token": nil, "user": "u"])
+        #expect(context.maskedFields["auth_token"] == .null)
+    }
+
+    @Test func redactionForNotificationsDropsCredentials() throws {
+        var message = try WireFixtures.message("cluster_create_defaults.jsonl", 0)
+        message["_context_trace_info"] = ["hmac_key": "SECRET_HMAC"]
+        let redacted = RequestContext(message: message).redacted()
+        #expect(redacted.authToken == nil)
+        #expect(redacted.fields["auth_token"] == .null)
+        #expect(redacted.fields["auth_url"] == .null)
+        #expect(redacted.fields["trace_info"] == nil)
+        #expect(redacted.userName == "demo")
+        #expect(Array(redacted.fields.keys) == RequestContext.magnumKeys)
+    }
+
+    @Test func newContextsAreLaidOutLikeMagnum() {
+        let context = RequestContext(userID: "u1", projectID: "p1", userName: "alice", projectName: "proj",
+                                     roles: ["admin"], isAdmin: true, authToken: "t", requestID: "req-1")
+        #expect(Array(context.fields.keys) == RequestContext.magnumKeys)
+        #expect(context.userIdentity == "u1 p1 - - -")
+        #expect(context.fields["project"] == "p1")
+    }
+}
