@@ -34,6 +34,16 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMariaDB",
+            pkgConfig: "libmariadb",
+            providers: [.apt(["libmariadb-dev"])]
+        ),
 
         // MARK: Pure building blocks
         .target(
@@ -45,6 +55,35 @@ let package = Package(
         .target(
             name: "MagnumObjects",
             dependencies: ["JSON", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strict
+        ),
+
+        // MARK: Databases
+        .target(name: "BlockingIO", swiftSettings: strict),
+        .target(name: "SQLite", dependencies: ["CSQLite", "BlockingIO"], swiftSettings: strict),
+        .target(
+            name: "MariaDB",
+            dependencies: ["CMariaDB", "BlockingIO", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ClusterStore",
+            dependencies: [
+                "SQLite", "MariaDB", "MagnumObjects", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: Worker
+        .target(
+            name: "Worker",
+            dependencies: [
+                "ClusterStore", "MagnumObjects", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
             swiftSettings: strict
         ),
 
@@ -73,6 +112,29 @@ let package = Package(
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MariaDBTests",
+            dependencies: ["MariaDB", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ClusterStoreTests",
+            dependencies: [
+                "ClusterStore", "MariaDB", "SQLite", "MagnumObjects", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IndirectionAPITests",
+            dependencies: [
+                "Worker", "ClusterStore", "MagnumObjects", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
