@@ -111,12 +111,14 @@ public actor MariaDBPool {
 
     /// Runs `body` with one connection (autocommit). Retried on a new connection when the
     /// connection was lost before `body` sent anything that changes data.
+    @discardableResult
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (MariaDBConnection) throws -> T) async throws -> T {
         try await run(transactional: false, body)
     }
 
     /// Runs `body` in one transaction (`START TRANSACTION` … `COMMIT`; `ROLLBACK` when it throws).
     /// Retried when the connection was lost before any write, or after a deadlock.
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (MariaDBConnection) throws -> T) async throws -> T {
         try await run(transactional: true, body)
     }

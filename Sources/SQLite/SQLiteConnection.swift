@@ -200,6 +200,7 @@ public final class SQLiteConnection {
     /// Runs `body` in a transaction: `BEGIN IMMEDIATE` (takes the write lock up front, so two
     /// writers wait for each other instead of failing half way), `COMMIT` when it returns,
     /// `ROLLBACK` when it throws.
+    @discardableResult
     public func transaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try executeScript("BEGIN IMMEDIATE")
         do {

@@ -25,12 +25,14 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// Runs `body` with the connection, on the database's thread.
+    @discardableResult
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let box = self.box
         return try await thread.run { try body(box.connection) }
     }
 
     /// Runs `body` in one transaction (`BEGIN IMMEDIATE` … `COMMIT`, rolled back when it throws).
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withConnection { try $0.transaction(body) }
     }
