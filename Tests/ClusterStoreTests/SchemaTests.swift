@@ -17,10 +17,11 @@ struct SchemaTests {
         let store = try await SQLiteClusterStore.open(path: oursPath)
         await store.close()
 
-        let models = try JSONValue(parsing: TestEnvironment.runPythonPeerJSON(
-            "magnum_db.py", request: #"{"op": "models_schema", "path": \#(JSONValue.string(modelsPath).jsonString())}"#))
-        let ours = try JSONValue(parsing: TestEnvironment.runPythonPeerJSON(
-            "magnum_db.py", request: #"{"op": "describe_sqlite", "path": \#(JSONValue.string(oursPath).jsonString())}"#))
+        let peer = TestEnvironment.magnumDBPeer
+        let modelsRequest: JSONValue = ["op": "models_schema", "path": .string(modelsPath)]
+        let oursRequest: JSONValue = ["op": "describe_sqlite", "path": .string(oursPath)]
+        let models = try JSONValue(parsing: await peer.request(modelsRequest.jsonString(.compact)))
+        let ours = try JSONValue(parsing: await peer.request(oursRequest.jsonString(.compact)))
         guard case .object(let modelTables) = models, case .object(let ourTables) = ours else {
             Issue.record("unexpected peer answer")
             return
