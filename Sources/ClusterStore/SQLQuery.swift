@@ -108,7 +108,8 @@ struct TableQuery {
         var order: [String] = []
         for key in sortKeys {
             guard let c = table.column(key) else {
-                throw MagnumError.invalidParameterValue("The sort_key value \"\(options.sortKey ?? key)\" is an invalid field for sorting")
+                // Magnum passes the message positionally here: kwargs hold only the code.
+                throw MagnumError("InvalidParameterValue", message: "The sort_key value \"\(options.sortKey ?? key)\" is an invalid field for sorting")
             }
             guard ["asc", "desc"].contains(main), ["", "nullsfirst", "nullslast"].contains(nulls) else {
                 throw StoreError(.invalidSortDirection,
@@ -125,7 +126,7 @@ struct TableQuery {
             var markerValues: [JSONValue] = []
             for key in sortKeys {
                 guard let value = marker[key] else {
-                    throw MagnumError.invalidParameterValue("The marker \(marker.name) has no value for the sort key \(key)")
+                    throw MagnumError("InvalidParameterValue", message: "The marker \(marker.name) has no value for the sort key \(key)")
                 }
                 markerValues.append(value)
             }
