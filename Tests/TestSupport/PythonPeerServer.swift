@@ -27,7 +27,10 @@ public actor PythonPeerServer {
         env["PYTHONWARNINGS"] = "ignore"
         process.environment = env
         let stdin = Pipe(), stdout = Pipe()
-        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString).log").path
+        // Under tools/test the log goes into the run directory, which is removed afterwards.
+        let logDirectory = ProcessInfo.processInfo.environment["MCW_RUN_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory
+        let errPath = logDirectory.appendingPathComponent("peer-\(script)-\(UUID().uuidString).log").path
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         process.standardInput = stdin
         process.standardOutput = stdout
