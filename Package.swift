@@ -38,6 +38,16 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMariaDB",
+            pkgConfig: "libmariadb",
+            providers: [.apt(["libmariadb-dev"])]
+        ),
 
         // MARK: Pure building blocks
         .target(
@@ -65,6 +75,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Databases
+        .target(name: "BlockingIO", swiftSettings: strict),
+        .target(name: "SQLite", dependencies: ["CSQLite", "BlockingIO"], swiftSettings: strict),
+        .target(
+            name: "MariaDB",
+            dependencies: ["CMariaDB", "BlockingIO", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ClusterStore",
+            dependencies: [
+                "SQLite", "MariaDB", "MagnumObjects", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Certificates exactly as Magnum's x509keypair cert manager makes and stores them.
         .target(
             name: "ClusterCertificates",
@@ -77,6 +105,17 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: Worker
+        .target(
+            name: "Worker",
+            dependencies: [
+                "ClusterStore", "MagnumObjects", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
@@ -141,6 +180,30 @@ let package = Package(
         .testTarget(
             name: "OsloMessagingTests",
             dependencies: ["OsloMessaging", "JSON", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MariaDBTests",
+            dependencies: ["MariaDB", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ClusterStoreTests",
+            dependencies: [
+                "ClusterStore", "MariaDB", "SQLite", "MagnumObjects", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IndirectionAPITests",
+            dependencies: [
+                "Worker", "ClusterStore", "MagnumObjects", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
