@@ -14,7 +14,7 @@ struct MariaDBRestartTests {
         let server = try TestEnvironment.requireMariaDB()
         // Alone: every other MariaDB test waits while the server is down.
         try await TestEnvironment.mariadbGate.exclusive {
-            let dbName = try server.makeMagnumDatabase("restart")
+            let dbName = try await server.makeMagnumDatabase("restart")
             defer { server.dropDatabase(dbName) }
             guard case .mariadb(let options) = try DatabaseURL(server.url(database: dbName)) else { return }
             let store = try await MariaDBClusterStore.open(
@@ -27,7 +27,7 @@ struct MariaDBRestartTests {
                 try await group.waitForAll()
             }
 
-            try server.control("restart")
+            try await server.control("restart")
 
             // Reads and writes work again without anyone reopening the store.
             #expect(try await store.cluster(uuid: created.uuid ?? "", context: Sample.context).name == "survivor")
@@ -46,21 +46,21 @@ struct MariaDBRestartTests {
     @Test func aStopIsReportedAsAConnectionErrorNotAHang() async throws {
         let server = try TestEnvironment.requireMariaDB()
         try await TestEnvironment.mariadbGate.exclusive {
-            let dbName = try server.makeMagnumDatabase("stopped")
+            let dbName = try await server.makeMagnumDatabase("stopped")
             defer { server.dropDatabase(dbName) }
             guard case .mariadb(let options) = try DatabaseURL(server.url(database: dbName)) else { return }
             let store = try await MariaDBClusterStore.open(
                 options: options, pool: .init(maxConnections: 1, maxReconnectAttempts: 2, reconnectInterval: .milliseconds(100)),
                 logger: Logger(label: "test.stop"))
             _ = try await store.createCluster(Sample.cluster("x"))
-            try server.control("stop")
+            try await server.control("stop")
             do {
                 let error = await #expect(throws: StoreError.self) { _ = try await store.clusters(context: Sample.context) }
                 #expect(error?.kind == .connection)
                 #expect(error?.pythonClassName == "DBConnectionError")
                 #expect(error?.message.contains(server.password) == false)
             }
-            try server.control("restart")
+            try await server.control("restart")
             #expect(try await store.clusters(context: Sample.context).count == 1)
             await store.close()
         }

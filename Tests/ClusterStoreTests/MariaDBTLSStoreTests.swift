@@ -17,7 +17,7 @@ struct MariaDBTLSStoreTests {
     @Test func sslCAInTheConnectionURLVerifiesTheServer() async throws {
         let server = try TestEnvironment.requireMariaDB()
         try await TestEnvironment.mariadbGate.shared {
-            let dbName = try server.makeMagnumDatabase("tls")
+            let dbName = try await server.makeMagnumDatabase("tls")
             defer { server.dropDatabase(dbName) }
             let logger = Logger(label: "test.tls")
             let url = server.url(database: dbName) + "&ssl_ca=\(server.tlsDirectory)/ca.pem"

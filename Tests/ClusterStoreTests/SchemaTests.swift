@@ -77,7 +77,7 @@ struct SchemaTests {
     func magnumDBManageMigratedMariaDBToTheExpectedHead() async throws {
         try await TestEnvironment.mariadbGate.shared {
             let server = try TestEnvironment.requireMariaDB()
-            #expect(try server.sql("SELECT version_num FROM magnum.alembic_version").trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try await server.sql("SELECT version_num FROM magnum.alembic_version").trimmingCharacters(in: .whitespacesAndNewlines)
                     == MagnumSchema.alembicHead)
             guard case .mariadb(let options) = try DatabaseURL(server.url) else { return }
             let store = try await MariaDBClusterStore.open(options: options, logger: Logger(label: "test"))
@@ -92,7 +92,7 @@ struct SchemaTests {
         try await TestEnvironment.mariadbGate.shared {
             let server = try TestEnvironment.requireMariaDB()
             let name = "mcw_test_empty_\(UInt32.random(in: 0...UInt32.max))"
-            try server.sql("CREATE DATABASE \(name)")
+            try await server.sql("CREATE DATABASE \(name)")
             defer { server.dropDatabase(name) }
             guard case .mariadb(let options) = try DatabaseURL(server.url(database: name)) else { return }
             let error = await #expect(throws: StoreError.self) {

@@ -43,7 +43,7 @@ struct StoreFixture: Sendable {
             guard TestEnvironment.mariadbEnabled else { return }
             let server = try TestEnvironment.requireMariaDB()
             try await TestEnvironment.mariadbGate.shared {
-                let dbName = try server.makeMagnumDatabase(String(name.prefix(20)))
+                let dbName = try await server.makeMagnumDatabase(String(name.prefix(20)))
                 let url = server.url(database: dbName)
                 guard case .mariadb(let options) = try DatabaseURL(url) else { fatalError("not a MySQL URL") }
                 let store = try await MariaDBClusterStore.open(options: options, pool: .init(maxConnections: 4), logger: logger)

@@ -47,7 +47,7 @@ struct IndirectionFixture: Sendable {
                 defer { for n in names { server.dropDatabase(n) } }
                 var fixtures: [IndirectionFixture] = []
                 for _ in 0..<count {
-                    let dbName = try server.makeMagnumDatabase("ind\(String(name.prefix(12)))")
+                    let dbName = try await server.makeMagnumDatabase("ind\(String(name.prefix(12)))")
                     names.append(dbName)
                     let url = server.url(database: dbName)
                     guard case .mariadb(let options) = try DatabaseURL(url) else { fatalError("not a MySQL URL") }

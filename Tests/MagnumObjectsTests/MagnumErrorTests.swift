@@ -29,10 +29,10 @@ import TestSupport
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func messagesAndCodesMatchMagnum() throws {
+    func messagesAndCodesMatchMagnum() async throws {
         let request: JSONValue = ["op": "exceptions",
                                   "cases": .array(Self.cases.map { .array([.string($0.0), .object($0.1)]) })]
-        let reply = try JSONValue(parsing: TestEnvironment.runPythonPeer("magnum_objects.py", input: Data(request.serialized())))
+        let reply = try JSONValue(parsing: await TestEnvironment.runPythonPeer("magnum_objects.py", input: Data(request.serialized())))
         let results = try #require(reply.arrayValue)
         for ((name, kwargs), python) in zip(Self.cases, results) {
             let mine = MagnumError(name, kwargs)

@@ -16,7 +16,7 @@ import TestSupport
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func pythonMagnumReadsWhatWeWriteIdentically() throws {
+    func pythonMagnumReadsWhatWeWriteIdentically() async throws {
         let found = try WirePrimitives.all()
         var ours: [JSONValue] = []
         for item in found {
@@ -29,7 +29,7 @@ import TestSupport
             ours.append(try object.primitive())
         }
         let request: JSONValue = ["op": "roundtrip", "primitives": .array(ours)]
-        let reply = try JSONValue(parsing: TestEnvironment.runPythonPeer("magnum_objects.py", input: Data(request.serialized())))
+        let reply = try JSONValue(parsing: await TestEnvironment.runPythonPeer("magnum_objects.py", input: Data(request.serialized())))
         let results = try #require(reply.arrayValue)
         #expect(results.count == ours.count)
         for (mine, theirs) in zip(ours, results) {
@@ -110,7 +110,7 @@ import TestSupport
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func backportMatchesPython() throws {
+    func backportMatchesPython() async throws {
         let all = try WirePrimitives.all()
         let clusterPrimitive = try #require(all.first { $0.primitive["magnum_object.name"] == "Cluster" }).primitive
         let templatePrimitive = try #require(all.first { $0.primitive["magnum_object.name"] == "ClusterTemplate" }).primitive
@@ -122,7 +122,7 @@ import TestSupport
         let mine = try object.primitive(targetVersion: ObjectVersion(1, 20), manifest: manifest)
         let request: JSONValue = ["op": "backport", "primitive": withTemplate, "version": "1.20",
                                   "manifest": ["ClusterTemplate": "1.19"]]
-        let theirs = try JSONValue(parsing: TestEnvironment.runPythonPeer("magnum_objects.py", input: Data(request.serialized())))
+        let theirs = try JSONValue(parsing: await TestEnvironment.runPythonPeer("magnum_objects.py", input: Data(request.serialized())))
         #expect(WirePrimitives.normalized(mine) == WirePrimitives.normalized(theirs))
         #expect(mine["magnum_object.data"]?["cluster_template"]?["magnum_object.version"] == "1.19")
     }

@@ -9,10 +9,10 @@ struct ScratchDatabase {
     let server: TestEnvironment.MariaDB
     let name: String
 
-    init(_ prefix: String) throws {
+    init(_ prefix: String) async throws {
         server = try TestEnvironment.requireMariaDB()
         name = "mcw_test_\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
-        try server.sql("CREATE DATABASE \(name) CHARACTER SET utf8mb3")
+        try await server.sql("CREATE DATABASE \(name) CHARACTER SET utf8mb3")
     }
 
     var options: MariaDBOptions {
@@ -26,7 +26,7 @@ struct ScratchDatabase {
 struct MariaDBConnectionTests {
     @Test func preparedStatementsRoundTripEveryColumnKind() async throws {
         try await TestEnvironment.mariadbGate.shared {
-            let scratch = try ScratchDatabase("conn")
+            let scratch = try await ScratchDatabase("conn")
             defer { scratch.drop() }
             let db = try MariaDBConnection(options: scratch.options)
             try db.execute("""
@@ -60,7 +60,7 @@ struct MariaDBConnectionTests {
 
     @Test func duplicateKeyIsRecognised() async throws {
         try await TestEnvironment.mariadbGate.shared {
-            let scratch = try ScratchDatabase("dup")
+            let scratch = try await ScratchDatabase("dup")
             defer { scratch.drop() }
             let db = try MariaDBConnection(options: scratch.options)
             try db.execute("CREATE TABLE t (name VARCHAR(20), UNIQUE KEY u (name))")
@@ -135,7 +135,7 @@ struct MariaDBPoolTests {
 
     @Test func neverOpensMoreThanMaxConnections() async throws {
         try await TestEnvironment.mariadbGate.shared {
-            let scratch = try ScratchDatabase("pool")
+            let scratch = try await ScratchDatabase("pool")
             defer { scratch.drop() }
             let pool = MariaDBPool(options: scratch.options, configuration: .init(maxConnections: 2), logger: logger)
             let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
@@ -159,7 +159,7 @@ struct MariaDBPoolTests {
 
     @Test func checkoutTimesOutWhenEveryConnectionIsBusy() async throws {
         try await TestEnvironment.mariadbGate.shared {
-            let scratch = try ScratchDatabase("pooltimeout")
+            let scratch = try await ScratchDatabase("pooltimeout")
             defer { scratch.drop() }
             let pool = MariaDBPool(options: scratch.options,
                                    configuration: .init(maxConnections: 1, checkoutTimeout: .milliseconds(200)), logger: logger)
@@ -175,7 +175,7 @@ struct MariaDBPoolTests {
     @Test func transactionRollsBackWhenTheBodyThrows() async throws {
         struct Boom: Error {}
         try await TestEnvironment.mariadbGate.shared {
-            let scratch = try ScratchDatabase("tx")
+            let scratch = try await ScratchDatabase("tx")
             defer { scratch.drop() }
             let pool = MariaDBPool(options: scratch.options, logger: logger)
             try await pool.withConnection { try $0.execute("CREATE TABLE t (n INT) ENGINE=InnoDB") }
@@ -193,12 +193,12 @@ struct MariaDBPoolTests {
 
     @Test func reconnectsAndRetriesWhenTheConnectionDiedBeforeAnyWrite() async throws {
         try await TestEnvironment.mariadbGate.shared {
-            let scratch = try ScratchDatabase("killed")
+            let scratch = try await ScratchDatabase("killed")
             defer { scratch.drop() }
             let pool = MariaDBPool(options: scratch.options, configuration: .init(maxConnections: 1), logger: logger)
             try await pool.withConnection { try $0.execute("CREATE TABLE t (n INT) ENGINE=InnoDB") }
             let first = try await pool.withConnection { try $0.query("SELECT CONNECTION_ID()").rows[0][0].integerValue ?? 0 }
-            try scratch.server.sql("KILL CONNECTION \(first)")
+            try await scratch.server.sql("KILL CONNECTION \(first)")
             // The pooled connection is dead; the unit starts with a read, so it is retried.
             let second = try await pool.transaction { conn in
                 let id = try conn.query("SELECT CONNECTION_ID()").rows[0][0].integerValue ?? 0
@@ -214,7 +214,7 @@ struct MariaDBPoolTests {
 
     @Test func doesNotRetryAfterWritesWereSent() async throws {
         try await TestEnvironment.mariadbGate.shared {
-            let scratch = try ScratchDatabase("afterwrite")
+            let scratch = try await ScratchDatabase("afterwrite")
             defer { scratch.drop() }
             let pool = MariaDBPool(options: scratch.options, configuration: .init(maxConnections: 1), logger: logger)
             try await pool.withConnection { try $0.execute("CREATE TABLE t (n INT) ENGINE=InnoDB") }
@@ -225,7 +225,7 @@ struct MariaDBPoolTests {
                     attempts.increment()
                     try conn.execute("INSERT INTO t VALUES (?)", [.integer(1)])
                     let id = try conn.query("SELECT CONNECTION_ID()").rows[0][0].integerValue ?? 0
-                    try server.sql("KILL CONNECTION \(id)")
+                    try server.sqlBlocking("KILL CONNECTION \(id)")
                     try conn.execute("INSERT INTO t VALUES (?)", [.integer(2)])
                 }
             }

@@ -72,7 +72,7 @@ import TestSupport
         kubeconfig_file = $state_path/k/$host-${conductor.topic}.conf
         """
 
-    func withFiles<T>(_ body: ([String], String) throws -> T) throws -> T {
+    func withFiles<T>(_ body: ([String], String) async throws -> T) async throws -> T {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
         let confd = dir.appendingPathComponent("magnum.conf.d")
         try FileManager.default.createDirectory(at: confd, withIntermediateDirectories: true)
@@ -82,11 +82,11 @@ import TestSupport
         try Self.override.write(to: confd.appendingPathComponent("10-override.conf"), atomically: true, encoding: .utf8)
         try "[conductor]\nworkers = 2\n".write(to: confd.appendingPathComponent("05-first.conf"), atomically: true, encoding: .utf8)
         try "ignored".write(to: confd.appendingPathComponent("README"), atomically: true, encoding: .utf8)
-        return try body([main.path], confd.path)
+        return try await body([main.path], confd.path)
     }
 
-    @Test func readsLikeOsloConfig() throws {
-        try withFiles { files, dir in
+    @Test func readsLikeOsloConfig() async throws {
+        try await withFiles { files, dir in
             let c = try Configuration(registry: Self.registry, configFiles: files, configDirs: [dir])
             #expect(try c.string("DEFAULT", "control_exchange") == "magnum")
             #expect(try c.int("conductor", "workers") == 8)
@@ -104,8 +104,8 @@ import TestSupport
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func agreesWithRealOsloConfig() throws {
-        try withFiles { files, dir in
+    func agreesWithRealOsloConfig() async throws {
+        try await withFiles { files, dir in
             let c = try Configuration(registry: Self.registry, configFiles: files, configDirs: [dir])
             var options: [JSONValue] = []
             for name in Self.registry.order {
@@ -128,7 +128,7 @@ import TestSupport
             }
             let request: JSONValue = ["options": .array(options), "files": .array(files.map { .string($0) }),
                                       "dirs": [.string(dir)]]
-            let reply = try JSONValue(parsing: TestEnvironment.runPythonPeer("oslo_config_values.py", input: Data(request.serialized())))
+            let reply = try JSONValue(parsing: await TestEnvironment.runPythonPeer("oslo_config_values.py", input: Data(request.serialized())))
             let values = try #require(reply["values"]?.objectValue)
             for name in Self.registry.order {
                 let python = values["\(name.group).\(name.name)"] ?? .null
@@ -153,7 +153,7 @@ import TestSupport
         }
     }
 
-    @Test func badValuesNameFileLineAndForm() throws {
+    @Test func badValuesNameFileLineAndForm() async throws {
         let text = "[conductor]\nworkers = 0\n[capi_helm]\napp_cred_interface_type = admin\n[oslo_messaging_rabbit]\nssl = maybe\n"
         let file = try ConfigFile(path: "/etc/magnum/magnum.conf", contents: text)
         let c = Configuration(registry: Self.registry, files: [file])
@@ -164,8 +164,8 @@ import TestSupport
         #expect(texts.contains { $0.hasPrefix("/etc/magnum/magnum.conf:6: [oslo_messaging_rabbit] ssl: invalid value 'maybe'") })
     }
 
-    @Test func warnsAboutUnknownAndDeprecatedOptions() throws {
-        try withFiles { files, _ in
+    @Test func warnsAboutUnknownAndDeprecatedOptions() async throws {
+        try await withFiles { files, _ in
             let c = try Configuration(registry: Self.registry, configFiles: files)
             let (errors, warnings) = c.validate()
             #expect(errors.isEmpty, "\(errors)")
@@ -176,8 +176,8 @@ import TestSupport
         }
     }
 
-    @Test func secretsAreMaskedInEffectiveValues() throws {
-        try withFiles { files, dir in
+    @Test func secretsAreMaskedInEffectiveValues() async throws {
+        try await withFiles { files, dir in
             let c = try Configuration(registry: Self.registry, configFiles: files, configDirs: [dir])
             let shown = c.effectiveValues().map { "\($0.name)=\($0.value)" }.joined(separator: "\n")
             #expect(!shown.contains("s3cret") && !shown.contains("dbpass"))
@@ -198,7 +198,7 @@ import TestSupport
         #expect { try ConfigFile(path: "x.conf", contents: text) } throws: { ($0 as? ConfigParseError)?.reason == reason }
     }
 
-    @Test func continuationLinesAndQuotes() throws {
+    @Test func continuationLinesAndQuotes() async throws {
         let file = try ConfigFile(path: "x.conf", contents: "[a]\nk = first\n  second\n\tthird\nq = 'quoted'\nr: \"x\"\n")
         #expect(file.sections["a"]?.map(\.value) == ["first\nsecond\nthird", "quoted", "x"])
     }

@@ -11,7 +11,7 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(_ what: String, timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool) async throws {
+func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return }
@@ -45,7 +45,7 @@ final class QueueCollector: Sendable {
 
     func replies() throws -> [RPCReply] { try deliveries.map { try RPCReply(body: $0.body) } }
 
-    func waitFor(_ count: Int, timeout: Duration = .seconds(5)) async throws {
+    func waitFor(_ count: Int, timeout: Duration = .seconds(30)) async throws {
         try await eventually("\(count) messages", timeout: timeout) { self.deliveries.count >= count }
     }
 }

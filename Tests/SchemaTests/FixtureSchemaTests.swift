@@ -46,18 +46,18 @@ import TestSupport
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func everyFixtureConformsToItsSchema() throws {
+    func everyFixtureConformsToItsSchema() async throws {
         let items = try Self.items()
         #expect(items.count > 150)
         let request: JSONValue = ["schemas_dir": .string(Self.schemasDirectory), "items": .array(items)]
-        let reply = try JSONValue(parsing: TestEnvironment.runPythonPeer("validate_schemas.py", input: Data(request.serialized())))
+        let reply = try JSONValue(parsing: await TestEnvironment.runPythonPeer("validate_schemas.py", input: Data(request.serialized())))
         #expect(reply["checked"]?.intValue == items.count)
         let errors = reply["errors"]?.arrayValue ?? []
         #expect(errors.isEmpty, "\(errors.prefix(10).map { $0.jsonString() }.joined(separator: "\n"))")
     }
 
     @Test(.enabled(if: TestEnvironment.pythonEnabled))
-    func schemasRejectWhatTheyShould() throws {
+    func schemasRejectWhatTheyShould() async throws {
         let bad: [(String, JSONValue)] = [
             ("oslo-envelope.schema.json", ["oslo.version": "1.0", "oslo.message": "{}"]),
             ("rpc-request.schema.json", ["method": "x", "args": [:], "_unique_id": "abc"]),
@@ -71,7 +71,7 @@ import TestSupport
         ]
         let items = bad.enumerated().map { i, b -> JSONValue in ["schema": .string(b.0), "instance": b.1, "label": .string("bad\(i)")] }
         let request: JSONValue = ["schemas_dir": .string(Self.schemasDirectory), "items": .array(items)]
-        let reply = try JSONValue(parsing: TestEnvironment.runPythonPeer("validate_schemas.py", input: Data(request.serialized())))
+        let reply = try JSONValue(parsing: await TestEnvironment.runPythonPeer("validate_schemas.py", input: Data(request.serialized())))
         let labels = Set((reply["errors"]?.arrayValue ?? []).compactMap { $0["label"]?.stringValue })
         for i in bad.indices { #expect(labels.contains("bad\(i)"), "bad\(i) (\(bad[i].0)) was accepted") }
     }

@@ -24,32 +24,39 @@ extension TestEnvironment {
         }
 
         /// Runs `tools/mariadb <command> <dir>` (stop, restart, kill) and waits for it.
-        public func control(_ command: String) throws {
-            try TestEnvironment.runTool("mariadb", [command, directory])
+        public func control(_ command: String) async throws {
+            try await TestEnvironment.runTool("mariadb", [command, directory])
         }
 
         /// Runs SQL as root over the server's socket; returns tab-separated rows.
         @discardableResult
-        public func sql(_ statements: String) throws -> String {
-            try TestEnvironment.runTool("mariadb", ["sql", directory, statements])
+        public func sql(_ statements: String) async throws -> String {
+            try await TestEnvironment.runTool("mariadb", ["sql", directory, statements])
         }
 
         /// A new database `mcw_test_<prefix>_<random>` holding a copy of the migrated Magnum
         /// schema (every table `CREATE TABLE ... LIKE magnum.<table>`, and the alembic revision),
         /// so tests running in parallel never see each other's rows.
-        public func makeMagnumDatabase(_ prefix: String) throws -> String {
+        public func makeMagnumDatabase(_ prefix: String) async throws -> String {
             let name = "mcw_test_\(prefix.filter { $0.isLetter || $0.isNumber })_\(UInt32.random(in: 0...UInt32.max))"
             let tables = ["alembic_version", "cluster", "cluster_template", "federation", "magnum_service", "nodegroup",
                           "quotas", "x509keypair"]
             var sql = "CREATE DATABASE \(name) CHARACTER SET utf8mb3;"
             for t in tables { sql += " CREATE TABLE \(name).\(t) LIKE magnum.\(t);" }
             sql += " INSERT INTO \(name).alembic_version SELECT * FROM magnum.alembic_version;"
-            try self.sql(sql)
+            try await self.sql(sql)
             return name
         }
 
+        /// `sql` for code already running on a thread of its own (a database connection's closure).
+        @discardableResult
+        public func sqlBlocking(_ statements: String) throws -> String {
+            try TestEnvironment.runToolBlocking("mariadb", ["sql", directory, statements])
+        }
+
+        /// Drops a test database; usable from `defer`, so it does not wait for the drop.
         public func dropDatabase(_ name: String) {
-            _ = try? sql("DROP DATABASE IF EXISTS \(name)")
+            TestEnvironment.runToolDetached("mariadb", ["sql", directory, "DROP DATABASE IF EXISTS \(name)"])
         }
     }
 
@@ -81,7 +88,7 @@ extension TestEnvironment {
     }
 
     /// Runs `tools/peers/<script>` with a JSON request on stdin and decodes its JSON answer.
-    public static func runPythonPeerJSON(_ script: String, request: String) throws -> Data {
-        try runPythonPeer(script, input: Data(request.utf8))
+    public static func runPythonPeerJSON(_ script: String, request: String) async throws -> Data {
+        try await runPythonPeer(script, input: Data(request.utf8))
     }
 }

@@ -18,8 +18,12 @@ extension TestEnvironment {
 
     /// Runs `tools/peers/<script>` with the venv's python, feeding `input` on stdin, and returns
     /// its standard output. Throws with stderr when it fails.
-    public static func runPythonPeer(_ script: String, arguments: [String] = [], input: Data = Data()) throws -> Data {
+    public static func runPythonPeer(_ script: String, arguments: [String] = [], input: Data = Data()) async throws -> Data {
         let python = try requirePython()
+        return try await offloaded { try runPythonPeerBlocking(python: python, script, arguments: arguments, input: input) }
+    }
+
+    static func runPythonPeerBlocking(python: String, _ script: String, arguments: [String], input: Data) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [projectDirectory.appendingPathComponent("tools/peers/\(script)").path] + arguments

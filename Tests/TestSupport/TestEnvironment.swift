@@ -27,14 +27,14 @@ public enum TestEnvironment {
         public let url: String
 
         /// Runs `tools/broker <command> <dir>` (stop, restart, kill) and waits for it.
-        public func control(_ command: String) throws {
-            try TestEnvironment.runTool("broker", [command, directory])
+        public func control(_ command: String) async throws {
+            try await TestEnvironment.runTool("broker", [command, directory])
         }
 
         /// `rabbitmqctl` against this node; returns its standard output.
         @discardableResult
-        public func rabbitmqctl(_ arguments: String...) throws -> String {
-            try TestEnvironment.runTool("broker", ["ctl", directory] + arguments)
+        public func rabbitmqctl(_ arguments: String...) async throws -> String {
+            try await TestEnvironment.runTool("broker", ["ctl", directory] + arguments)
         }
     }
 
@@ -96,9 +96,30 @@ public enum TestEnvironment {
         public var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
     }
 
+    /// Runs `body` on a thread of its own and waits for it without holding a thread of Swift's
+    /// cooperative pool (it has as many threads as cores: two blocked tests would stall every
+    /// other test of the run).
+    public static func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try body() })
+            }
+        }
+    }
+
     /// Runs `tools/<name> args...`, returning its standard output; throws when it fails.
     @discardableResult
-    public static func runTool(_ name: String, _ arguments: [String]) throws -> String {
+    public static func runTool(_ name: String, _ arguments: [String]) async throws -> String {
+        try await offloaded { try runToolBlocking(name, arguments) }
+    }
+
+    /// `runTool` for cleanup code that cannot wait (a `defer`): started on a thread of its own,
+    /// not waited for.
+    public static func runToolDetached(_ name: String, _ arguments: [String]) {
+        Thread.detachNewThread { _ = try? runToolBlocking(name, arguments) }
+    }
+
+    public static func runToolBlocking(_ name: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = projectDirectory.appendingPathComponent("tools/\(name)")
         process.arguments = arguments
