@@ -48,6 +48,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: The capi-helm driver (pure; talks to the world through its ports)
+        .target(
+            name: "CapiHelmDriver",
+            dependencies: [
+                "JSON", "MagnumObjects",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Messaging
         .target(
             name: "AMQP",
@@ -60,6 +71,7 @@ let package = Package(
             name: "magnum-capi-worker",
             dependencies: [
                 "AMQP",
+                "CapiHelmDriver",
                 "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,6 +85,15 @@ let package = Package(
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CapiHelmDriverTests",
+            dependencies: [
+                "CapiHelmDriver", "MagnumObjects", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
             swiftSettings: strict
         ),
         .target(
