@@ -18,7 +18,7 @@ extension CapiHelmDriver {
         let namespace = namespace(of: cluster)
         var capiCluster: JSONValue?
         if let release = cluster.stackId, !release.isEmpty {
-            capiCluster = try await ports.kubernetes.capiCluster(name: release, namespace: namespace)
+            capiCluster = Self.present(try await ports.kubernetes.capiCluster(name: release, namespace: namespace))
         }
         var nodeGroupsInProgress = false
         var nodeGroups: [NodeGroup] = []
@@ -94,8 +94,8 @@ extension CapiHelmDriver {
     }
 
     func updateControlPlaneNodeGroup(_ cluster: inout Cluster, _ ng: inout NodeGroup) async throws -> Bool {
-        let kcp = try await ports.kubernetes.controlPlane(name: CapiNaming.resourceName(release: cluster.stackId, "control-plane") ?? "",
-                                                          namespace: namespace(of: cluster))
+        let kcp = Self.present(try await ports.kubernetes.controlPlane(
+            name: CapiNaming.resourceName(release: cluster.stackId, "control-plane") ?? "", namespace: namespace(of: cluster)))
         var state: NodeGroupState = kcp == nil ? .notPresent : .pending
         let spec = kcp?["spec"] ?? [:]
         let status = kcp?["status"] ?? [:]
@@ -120,8 +120,8 @@ extension CapiHelmDriver {
 
     func updateWorkerNodeGroup(_ cluster: inout Cluster, _ ng: inout NodeGroup, all: [NodeGroup]) async throws -> Bool {
         let namespace = namespace(of: cluster)
-        let md = try await ports.kubernetes.machineDeployment(name: CapiNaming.resourceName(release: cluster.stackId, ng.name) ?? "",
-                                                              namespace: namespace)
+        let md = Self.present(try await ports.kubernetes.machineDeployment(
+            name: CapiNaming.resourceName(release: cluster.stackId, ng.name) ?? "", namespace: namespace))
         var state: NodeGroupState = md == nil ? .notPresent : .pending
         // A deleted MachineDeployment disappears before its Machines: keep the nodegroup
         // DELETE_IN_PROGRESS until they are gone too.
@@ -228,6 +228,12 @@ extension CapiHelmDriver {
             if let t = cond["type"] { out.insert(PythonStr.of(t)) }
         }
         return out
+    }
+
+    /// A resource as Python's `if resource:` sees it: an empty (or null) object counts as absent.
+    static func present(_ v: JSONValue?) -> JSONValue? {
+        guard let v, v.pythonTruthiness else { return nil }
+        return v
     }
 
     static func nonNull(_ v: JSONValue?) -> JSONValue? {

@@ -26,14 +26,13 @@ extension CapiHelmDriver {
     }
 
     static func notTrueConditions(_ object: JSONValue) -> [JSONValue] {
-        (object["status"]?["conditions"]?.arrayValue ?? []).compactMap { c in
-            c["status"] == "True" ? nil : (c["type"] ?? .null)
-        }
+        // (JSONValue takes `nil` literals as JSON null: filter, then map.)
+        (object["status"]?["conditions"]?.arrayValue ?? []).filter { $0["status"] != "True" }.map { $0["type"] ?? .null }
     }
 
     func pollCluster(_ cluster: Cluster) async throws -> String {
-        guard let capi = try await ports.kubernetes.capiCluster(name: CapiNaming.sanitizedName(cluster.stackId) ?? "",
-                                                                 namespace: namespace(of: cluster)) else {
+        guard let capi = Self.present(try await ports.kubernetes.capiCluster(name: CapiNaming.sanitizedName(cluster.stackId) ?? "",
+                                                                 namespace: namespace(of: cluster))) else {
             return "Cluster resource not found."
         }
         let waiting = Self.notTrueConditions(capi)
@@ -41,8 +40,8 @@ extension CapiHelmDriver {
     }
 
     func pollInfrastructure(_ cluster: Cluster) async throws -> String {
-        guard let osc = try await ports.kubernetes.openStackCluster(name: CapiNaming.sanitizedName(cluster.stackId) ?? "",
-                                                                     namespace: namespace(of: cluster)) else {
+        guard let osc = Self.present(try await ports.kubernetes.openStackCluster(name: CapiNaming.sanitizedName(cluster.stackId) ?? "",
+                                                                     namespace: namespace(of: cluster))) else {
             return "Infrastructure resource not found."
         }
         let status = osc["status"] ?? [:]
@@ -55,8 +54,8 @@ extension CapiHelmDriver {
     }
 
     func pollControlPlane(_ cluster: Cluster) async throws -> String {
-        guard let kcp = try await ports.kubernetes.controlPlane(name: CapiNaming.resourceName(release: cluster.stackId, "control-plane") ?? "",
-                                                                 namespace: namespace(of: cluster)) else {
+        guard let kcp = Self.present(try await ports.kubernetes.controlPlane(name: CapiNaming.resourceName(release: cluster.stackId, "control-plane") ?? "",
+                                                                 namespace: namespace(of: cluster))) else {
             return "Control plane resource not found."
         }
         let waiting = Self.notTrueConditions(kcp)
@@ -67,8 +66,8 @@ extension CapiHelmDriver {
         var reasons: [String] = []
         for ng in try await nodeGroups(of: cluster) where ng.role != NodeGroupRole.master {
             let name = ng.name ?? ""
-            guard let md = try await ports.kubernetes.machineDeployment(name: CapiNaming.resourceName(release: cluster.stackId, name) ?? "",
-                                                                         namespace: namespace(of: cluster)) else {
+            guard let md = Self.present(try await ports.kubernetes.machineDeployment(name: CapiNaming.resourceName(release: cluster.stackId, name) ?? "",
+                                                                         namespace: namespace(of: cluster))) else {
                 reasons.append("\(name) resource not found.")
                 continue
             }
