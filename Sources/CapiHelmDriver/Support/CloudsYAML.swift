@@ -54,12 +54,15 @@ public enum CloudsYAML {
 }
 
 /// Reads the YAML subset PyYAML's `safe_dump` writes for nested mappings: block mappings,
-/// plain / single-quoted / double-quoted scalars (folded over lines), comments. Anything else is
-/// refused (`nil`).
+/// plain / single-quoted / double-quoted scalars (folded over lines as YAML folds them),
+/// comments. Anything else is refused (`nil`).
 enum BlockMappingReader {
     struct Line {
         let indent: Int
         let text: Substring
+        /// The raw line (for scalars that continue over lines).
+        let raw: Substring
+        var isBlank: Bool { text.isEmpty }
     }
 
     static func parse(_ text: String) -> JSONValue? {
@@ -68,40 +71,61 @@ enum BlockMappingReader {
             var raw = raw
             if raw.last == "\r" { raw = raw.dropLast() }
             let indent = raw.prefix { $0 == " " }.count
-            let body = raw.dropFirst(indent)
-            if body.isEmpty || body.first == "#" { continue }
-            if body == "---" || body == "..." { continue }
-            lines.append(Line(indent: indent, text: body))
+            var body = raw.dropFirst(indent)
+            if body.first == "#" || body == "---" || body == "..." { body = body[body.endIndex...] }
+            if body.allSatisfy({ $0 == " " || $0 == "\t" }) { body = body[body.endIndex...] }
+            lines.append(Line(indent: indent, text: body, raw: raw))
         }
         var i = 0
-        guard let first = lines.first else { return .null }
-        guard let mapping = parseMapping(lines, &i, indent: first.indent), i == lines.count else { return nil }
-        return .object(mapping)
+        skipBlank(lines, &i)
+        guard i < lines.count else { return .null }
+        guard let mapping = parseMapping(lines, &i, indent: lines[i].indent) else { return nil }
+        skipBlank(lines, &i)
+        return i == lines.count ? .object(mapping) : nil
+    }
+
+    static func skipBlank(_ lines: [Line], _ i: inout Int) {
+        while i < lines.count, lines[i].isBlank { i += 1 }
     }
 
     static func parseMapping(_ lines: [Line], _ i: inout Int, indent: Int) -> JSONObject? {
         var out = JSONObject()
-        while i < lines.count, lines[i].indent == indent {
-            let line = lines[i].text
-            guard let (key, rest) = splitKey(line) else { return nil }
+        while true {
+            skipBlank(lines, &i)
+            guard i < lines.count, lines[i].indent == indent else { break }
+            guard let (key, rest) = splitKey(lines[i].text) else { return nil }
+            let keyLine = i
             i += 1
             let value = stripComment(rest)
             if value.isEmpty {
-                if i < lines.count, lines[i].indent > indent {
-                    guard let nested = parseMapping(lines, &i, indent: lines[i].indent) else { return nil }
+                var j = i
+                skipBlank(lines, &j)
+                if j < lines.count, lines[j].indent > indent {
+                    i = j
+                    guard let nested = parseMapping(lines, &i, indent: lines[j].indent) else { return nil }
                     out[key] = .object(nested)
                 } else {
                     out[key] = .null
                 }
                 continue
             }
-            // Continuation lines of a scalar are more indented than the key.
+            if value.first == "'" || value.first == "\"" {
+                // A quoted scalar may run over the following lines, blank ones included.
+                var text = String(value)
+                for l in lines[i...] { text += "\n" + l.raw }
+                guard let (scalar, consumed, after) = quoted(Substring(text)) else { return nil }
+                guard stripComment(Substring(after.prefix { $0 != "\n" })).isEmpty else { return nil }
+                i = keyLine + 1 + consumed
+                out[key] = .string(scalar)
+                continue
+            }
+            // Plain scalars continue on more indented lines, folded with spaces.
             var continuation: [Substring] = []
-            while i < lines.count, lines[i].indent > indent {
+            while i < lines.count, lines[i].isBlank || lines[i].indent > indent {
                 continuation.append(lines[i].text)
                 i += 1
             }
-            guard let scalar = parseScalar(value, continuation: continuation) else { return nil }
+            guard let scalar = plainScalar(value, continuation: continuation) else { return nil }
             out[key] = scalar
         }
         if i < lines.count, lines[i].indent > indent { return nil }
@@ -110,7 +134,7 @@ enum BlockMappingReader {
 
     static func splitKey(_ line: Substring) -> (String, Substring)? {
         if line.first == "'" || line.first == "\"" {
-            guard let (key, after) = quoted(line), after.first == ":" else { return nil }
+            guard let (key, consumed, after) = quoted(line), consumed == 0, after.first == ":" else { return nil }
             return (key, after.dropFirst())
         }
         var idx = line.startIndex
@@ -134,66 +158,77 @@ enum BlockMappingReader {
         return t
     }
 
-    static func parseScalar(_ first: Substring, continuation: [Substring]) -> JSONValue? {
-        if first.first == "'" || first.first == "\"" {
-            let joined = ([first] + continuation).joined(separator: "\n")
-            guard let (value, after) = quoted(Substring(joined)) else { return nil }
-            guard stripComment(after).isEmpty else { return nil }
-            return .string(value)
-        }
-        if let c = first.first, "[{&*!|>%@`".contains(c) { return nil }
-        var parts: [String] = []
-        for piece in [first] + continuation {
+    static func plainScalar(_ first: Substring, continuation: [Substring]) -> JSONValue? {
+        if let c = first.first, "[{&*!|>%@`\"'".contains(c) { return nil }
+        var text = ""
+        var pendingBreaks = 0
+        for (n, piece) in ([first] + continuation).enumerated() {
             var p = piece
             if let hash = p.firstRange(of: " #") { p = p[..<hash.lowerBound] }
+            if p.first == "#" { p = p[p.endIndex...] }
             p = p.drop { $0 == " " }
             while p.last == " " { p = p.dropLast() }
-            if !p.isEmpty { parts.append(String(p)) }
+            if p.isEmpty {
+                if n > 0 { pendingBreaks += 1 }
+                continue
+            }
+            if !text.isEmpty { text += pendingBreaks == 0 ? " " : String(repeating: "\n", count: pendingBreaks) }
+            pendingBreaks = 0
+            text += p
         }
-        let text = parts.joined(separator: " ")
         if ["~", "null", "Null", "NULL"].contains(text) { return .null }
         return .string(text)
     }
 
-    /// A quoted scalar at the start of `s` (line breaks folded to spaces), and what follows it.
-    static func quoted(_ s: Substring) -> (String, Substring)? {
+    /// A quoted scalar at the start of `s`: its value (line breaks folded as YAML folds them in
+    /// flow scalars), how many line breaks it spans, and what follows the closing quote.
+    static func quoted(_ s: Substring) -> (String, Int, Substring)? {
         guard let q = s.first else { return nil }
-        var out = ""
-        var idx = s.index(after: s.startIndex)
-        var pendingFold = false
-        while idx < s.endIndex {
-            let c = s[idx]
-            if c == "\n" {
-                // Fold: trailing spaces dropped, the break becomes a space, leading spaces dropped.
-                while out.last == " " { out.removeLast() }
-                pendingFold = true
-                idx = s.index(after: idx)
-                while idx < s.endIndex, s[idx] == " " { idx = s.index(after: idx) }
-                continue
+        var out = String.UnicodeScalarView()
+        var trimmable = 0  // literal spaces at the end of `out` a line break would drop
+        var breaks = 0
+        let u = Array(s.unicodeScalars)
+        var i = 1
+
+        /// After a line break at `i`: skips the break, blank lines and leading blanks; returns
+        /// how many breaks were crossed.
+        func crossBreaks() -> Int {
+            var n = 0
+            while i < u.count, u[i] == "\n" {
+                n += 1
+                i += 1
+                while i < u.count, u[i] == " " || u[i] == "\t" { i += 1 }
             }
-            if pendingFold {
-                out += " "
-                pendingFold = false
+            return n
+        }
+
+        while i < u.count {
+            let c = u[i]
+            if c == "\n" {
+                out.removeLast(trimmable)
+                trimmable = 0
+                let n = crossBreaks()
+                breaks += n
+                if n == 1 { out.append(" ") } else { for _ in 1..<n { out.append("\n") } }
+                continue
             }
             if q == "'" {
                 if c == "'" {
-                    let next = s.index(after: idx)
-                    if next < s.endIndex, s[next] == "'" {
+                    if i + 1 < u.count, u[i + 1] == "'" {
                         out.append("'")
-                        idx = s.index(after: next)
+                        trimmable = 0
+                        i += 2
                         continue
                     }
-                    return (out, s[next...])
+                    return (String(out), breaks, Substring(String(String.UnicodeScalarView(u[(i + 1)...]))))
                 }
-                out.append(c)
-                idx = s.index(after: idx)
             } else {
-                if c == "\"" { return (out, s[s.index(after: idx)...]) }
+                if c == "\"" { return (String(out), breaks, Substring(String(String.UnicodeScalarView(u[(i + 1)...])))) }
                 if c == "\\" {
-                    let next = s.index(after: idx)
-                    guard next < s.endIndex else { return nil }
-                    let e = s[next]
-                    idx = s.index(after: next)
+                    guard i + 1 < u.count else { return nil }
+                    let e = u[i + 1]
+                    i += 2
+                    trimmable = 0
                     switch e {
                     case "0": out.append("\0")
                     case "a": out.append("\u{07}")
@@ -213,25 +248,27 @@ enum BlockMappingReader {
                     case "L": out.append("\u{2028}")
                     case "P": out.append("\u{2029}")
                     case "\n":
-                        // Escaped line break: joined without a space.
-                        while idx < s.endIndex, s[idx] == " " { idx = s.index(after: idx) }
+                        // Escaped line break: no space; blank lines after it still count.
+                        breaks += 1
+                        while i < u.count, u[i] == " " || u[i] == "\t" { i += 1 }
+                        let n = crossBreaks()
+                        breaks += n
+                        for _ in 0..<n { out.append("\n") }
                     case "x", "u", "U":
                         let width = e == "x" ? 2 : (e == "u" ? 4 : 8)
-                        var hex = ""
-                        for _ in 0..<width {
-                            guard idx < s.endIndex else { return nil }
-                            hex.append(s[idx])
-                            idx = s.index(after: idx)
-                        }
+                        guard i + width <= u.count else { return nil }
+                        let hex = String(String.UnicodeScalarView(u[i..<(i + width)]))
+                        i += width
                         guard let v = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(v) else { return nil }
-                        out.unicodeScalars.append(scalar)
+                        out.append(scalar)
                     default: return nil
                     }
                     continue
                 }
-                out.append(c)
-                idx = s.index(after: idx)
             }
+            out.append(c)
+            trimmable = (c == " " || c == "\t") ? trimmable + 1 : 0
+            i += 1
         }
         return nil
     }
