@@ -34,6 +34,15 @@ enum Cases {
     static func run(_ document: JSONValue) async throws -> JSONValue {
         try await DriverCase(document).run(logger: quiet)
     }
+
+    /// The real Python driver's outcomes for the cases (`tools/peers/driver_oracle.py --batch`,
+    /// one Python process), in order.
+    static func python(_ cases: [JSONValue]) throws -> [JSONValue] {
+        let input = cases.map { $0.jsonString(.python) }.joined(separator: "\n") + "\n"
+        let output = try TestEnvironment.runPythonPeer("driver_oracle.py", arguments: ["--batch"], input: Data(input.utf8))
+        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
+        return try lines.map { try JSONValue(parsing: String($0)) }
+    }
 }
 
 extension JSONValue {

@@ -20,21 +20,13 @@ struct PythonOracleComparisonTests {
         ProcessInfo.processInfo.environment["MCW_DRIVER_CASES"].flatMap(Int.init) ?? 40
     }
 
-    /// Runs the cases through the oracle in one batch; one outcome per case.
-    static func oracle(_ cases: [JSONValue]) throws -> [JSONValue] {
-        let input = cases.map { $0.jsonString(.python) }.joined(separator: "\n") + "\n"
-        let output = try TestEnvironment.runPythonPeer("driver_oracle.py", arguments: ["--batch"], input: Data(input.utf8))
-        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
-        return try lines.map { try JSONValue(parsing: String($0)) }
-    }
-
     @Test("random cases give the Python driver's outcome", .enabled(if: TestEnvironment.pythonEnabled))
     func randomCases() async throws {
         let seed = Self.seed
         print("driver oracle comparison: seed \(seed), \(Self.count) cases (MCW_DRIVER_SEED=\(seed) to replay)")
         var generator = RandomDriverCases(seed: seed)
         let cases = (0..<Self.count).map { generator.next(index: $0) }
-        let outcomes = try Self.oracle(cases)
+        let outcomes = try Cases.python(cases)
         try #require(outcomes.count == cases.count, "the oracle answered \(outcomes.count) of \(cases.count) cases")
         var mismatches = 0
         var errors: [String: Int] = [:]
