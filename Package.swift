@@ -79,6 +79,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Benchmarks (built in release by tools/bench-driver)
+        .executableTarget(
+            name: "bench-driver",
+            dependencies: ["CapiHelmDriver", "JSON", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "MagnumObjectsTests", dependencies: ["MagnumObjects", "JSON", "TestSupport"], swiftSettings: strict),

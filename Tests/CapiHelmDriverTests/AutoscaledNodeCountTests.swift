@@ -44,14 +44,14 @@ struct AutoscaledNodeCountTests {
         template.id = 1
         template.uuid = "t"
         template.labels = ["auto_scaling_enabled": "true"]
-        _ = try await store.insert(template)
+        _ = try store.insert(template)
         var cluster = Cluster()
         cluster.uuid = "c"
         cluster.projectId = "p"
         cluster.clusterTemplateId = "t"
         cluster.stackId = "rel"
         cluster.status = .createComplete
-        cluster = try await store.insert(cluster)
+        cluster = try store.insert(cluster)
         for (name, role, count, min, max) in [("default-master", "master", 1, 1, 1), ("default-worker", "worker", 2, 1, 5),
                                               ("fixed", "worker", 3, 3, 3)] {
             var ng = NodeGroup()
@@ -65,7 +65,7 @@ struct AutoscaledNodeCountTests {
             ng.maxNodeCount = max
             ng.minNodeCount = min
             ng.status = .createComplete
-            _ = try await store.insert(ng)
+            _ = try store.insert(ng)
         }
         let state: JSONValue = ["machine_deployments": [
             "rel-default-worker": ["spec": ["replicas": 5]], "rel-fixed": ["spec": ["replicas": 1]],

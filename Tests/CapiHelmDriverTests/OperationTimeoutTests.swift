@@ -95,7 +95,7 @@ struct OperationTimeoutTests {
         template.uuid = "t"
         template.imageId = "img"
         template.labels = [:]
-        _ = try await store.insert(template)
+        _ = try store.insert(template)
         var cluster = Cluster()
         cluster.uuid = "c"
         cluster.projectId = "p"
@@ -103,7 +103,7 @@ struct OperationTimeoutTests {
         cluster.clusterTemplateId = "t"
         cluster.stackId = "rel"
         cluster.status = .updateInProgress
-        cluster = try await store.insert(cluster)
+        cluster = try store.insert(cluster)
         let input: JSONValue = ["image": ["id": "img", "kube_version": "v1.31.0", "os_distro": "ubuntu"]]
         let start = Timestamp(parsing: Self.now)!
         let driver = CapiHelmDriver(

@@ -43,7 +43,7 @@ struct PythonOracleComparisonTests {
                     var filled = document
                     filled["expected"] = expected
                     let path = "\(dir)/\(document["name"]?.stringValue ?? "case").json"
-                    FileManager.default.createFile(atPath: path, contents: Data(filled.jsonString(.pretty).utf8))
+                    _ = FileManager.default.createFile(atPath: path, contents: Data(filled.jsonString(.pretty).utf8))
                 }
                 Issue.record("""
                     \(document["name"]?.stringValue ?? "") (\(document["operation"]?.stringValue ?? "")) differs from Python (seed \(seed)):

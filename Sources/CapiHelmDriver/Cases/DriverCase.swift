@@ -1,6 +1,6 @@
 public import JSON
 public import Logging
-import MagnumObjects
+public import MagnumObjects
 
 /// One driver conformance case (the format of `Tests/Fixtures/driver`, produced by the Python
 /// oracle): an operation, `magnum.conf` options and the input objects; `run()` gives the outcome
@@ -46,6 +46,29 @@ public struct DriverCase: Sendable {
         return try DriverConfiguration(sections: sections, base: .compatibility140)
     }
 
+    /// A driver set up on the case's objects and recording ports, for benchmarks and tools that
+    /// call the driver themselves.
+    public struct Prepared: Sendable {
+        public let driver: CapiHelmDriver
+        public var cluster: Cluster
+        public let template: ClusterTemplate
+        public let context: RequestContext
+    }
+
+    /// Sets the case up (objects stored, ports answering from its input); `helm` replaces the
+    /// recording helm port (a benchmark does not want every values document kept).
+    public func prepare(helm: (any HelmPort)? = nil, logger: Logger = Logger(label: "driver-case")) async throws -> Prepared {
+        let configuration = try configuration()
+        let store = InMemoryClusterStore()
+        let ports = DriverPorts(helm: helm ?? RecordingHelm(), kubernetes: RecordingKubernetes(state: input["k8s"] ?? [:]),
+                                openStack: RecordingOpenStack(input: input), certificates: StaticCertificates(input: input["certificates"]),
+                                store: store)
+        let suffix = input["release_suffix"]?.stringValue ?? "abcdefghijkl"
+        let driver = CapiHelmDriver(configuration: configuration, ports: ports, logger: logger, releaseSuffix: { suffix })
+        let (cluster, template) = try await loadObjects(store)
+        return Prepared(driver: driver, cluster: cluster, template: template, context: Self.context(input["context"] ?? [:]))
+    }
+
     /// Runs the case; the result has the shape of the case's `expected`.
     public func run(logger: Logger = Logger(label: "driver-case")) async throws -> JSONValue {
         guard Self.operations.contains(operation) else { throw FormatError(message: "unknown operation \(operation)") }
@@ -69,7 +92,7 @@ public struct DriverCase: Sendable {
             let (cluster, _) = try await loadObjects(store)
             clusterUUID = cluster.uuid
             if let started = input["operation_started_at"]?.stringValue.flatMap(Timestamp.init(parsing:)), let uuid = cluster.uuid {
-                await store.setOperationStart(clusterUUID: uuid, at: started)
+                store.setOperationStart(clusterUUID: uuid, at: started)
             }
             do {
                 if let health = try await perform(driver, cluster: cluster, store: store, context: context) {
@@ -82,10 +105,10 @@ public struct DriverCase: Sendable {
             loadError = Self.describe(error)
         }
 
-        outcome["helm"] = .array(await helm.calls)
-        outcome["kubernetes"] = .array(await kubernetes.calls)
-        outcome["openstack"] = .array(await openStack.calls)
-        if let uuid = clusterUUID, let cluster = await store.cluster(uuid: uuid) {
+        outcome["helm"] = .array(helm.calls)
+        outcome["kubernetes"] = .array(kubernetes.calls)
+        outcome["openstack"] = .array(openStack.calls)
+        if let uuid = clusterUUID, let cluster = store.cluster(uuid: uuid) {
             outcome["cluster"] = [
                 "stack_id": cluster.base["stack_id"] ?? .null,
                 "status": cluster.base["status"] ?? .null,
@@ -142,10 +165,10 @@ public struct DriverCase: Sendable {
     func loadObjects(_ store: InMemoryClusterStore) async throws -> (Cluster, ClusterTemplate) {
         var template = try Self.build(ClusterTemplate.self, input["cluster_template"])
         template.id = 1
-        template = try await store.insert(template)
+        template = try store.insert(template)
         var cluster = try Self.build(Cluster.self, input["cluster"])
         cluster.clusterTemplateId = template.uuid
-        cluster = try await store.insert(cluster)
+        cluster = try store.insert(cluster)
         for (i, ngInput) in (input["nodegroups"]?.arrayValue ?? []).enumerated() {
             _ = try await insertNodeGroup(ngInput, cluster: cluster, store: store, ordinal: i)
         }
@@ -157,7 +180,7 @@ public struct DriverCase: Sendable {
         if ng.uuid == nil { ng.uuid = Self.syntheticUUID(cluster.uuid ?? "", ordinal) }
         ng.clusterId = cluster.uuid
         if ng.projectId == nil { ng.projectId = cluster.projectId }
-        return try await store.insert(ng)
+        return try store.insert(ng)
     }
 
     static func syntheticUUID(_ seed: String, _ n: Int) -> String {
@@ -204,7 +227,7 @@ public struct DriverCase: Sendable {
             }
             var newTemplate = try Self.build(ClusterTemplate.self, .object(fields))
             newTemplate.id = 2
-            newTemplate = try await store.insert(newTemplate)
+            newTemplate = try store.insert(newTemplate)
             let ng = try await nodeGroup(named: args["nodegroup"]?.stringValue, of: cluster, store: store)
             try await driver.upgradeCluster(&cluster, to: newTemplate, maxBatchSize: args["max_batch_size"]?.intValue ?? 1,
                                             nodeGroup: ng, context: context)

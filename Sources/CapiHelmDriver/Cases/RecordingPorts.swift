@@ -1,41 +1,51 @@
 public import JSON
 public import MagnumObjects
+import Synchronization
 
 // Ports that answer from a driver case's `input` and record every call in the case format
 // (`expected.helm`, `expected.kubernetes`, `expected.openstack`), as the Python oracle's fakes do.
 // `driver-case` and the tests run the driver against them.
 
-/// Records `install_or_upgrade` / `uninstall_release`.
-public actor RecordingHelm: HelmPort {
-    public private(set) var calls: [JSONValue] = []
-    /// When set, every helm call fails with this (after being recorded).
-    var failure: (any Error)?
+/// Records `install_or_upgrade` / `uninstall_release`. (The recording ports are classes behind a
+/// mutex rather than actors: a call costs no executor hop, like the Python fakes.)
+public final class RecordingHelm: HelmPort {
+    let log = Mutex<[JSONValue]>([])
+    /// When set, every helm call fails with this message (after being recorded).
+    let failure: String?
 
-    public init(failure: (any Error)? = nil) { self.failure = failure }
+    public init(failure: String? = nil) { self.failure = failure }
+
+    public var calls: [JSONValue] { log.withLock { $0 } }
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
 
     public func installOrUpgrade(release: String, chart: String, values: JSONValue, repo: String, version: String, namespace: String) async throws {
-        calls.append(["call": "install_or_upgrade", "release": .string(release), "chart": .string(chart), "repo": .string(repo),
-                      "version": .string(version), "namespace": .string(namespace), "values": values])
-        if let failure { throw failure }
+        log.withLock {
+            $0.append(["call": "install_or_upgrade", "release": .string(release), "chart": .string(chart), "repo": .string(repo),
+                       "version": .string(version), "namespace": .string(namespace), "values": values])
+        }
+        if let failure { throw Failure(description: failure) }
     }
 
     public func uninstallRelease(release: String, namespace: String) async throws {
-        calls.append(["call": "uninstall_release", "release": .string(release), "namespace": .string(namespace)])
-        if let failure { throw failure }
+        log.withLock { $0.append(["call": "uninstall_release", "release": .string(release), "namespace": .string(namespace)]) }
+        if let failure { throw Failure(description: failure) }
     }
 }
 
 /// A management cluster frozen as the case's `input.k8s` describes it: `capi_cluster`,
 /// `openstack_cluster`, `control_plane`, `machine_deployments` (by name), `addons`, `machines`
 /// (by node group, each Machine optionally labelled), `secrets` (name → key → decoded value).
-public actor RecordingKubernetes: KubernetesPort {
-    public private(set) var calls: [JSONValue] = []
+public final class RecordingKubernetes: KubernetesPort {
+    let log = Mutex<[JSONValue]>([])
     let state: JSONValue
 
     public init(state: JSONValue) { self.state = state }
 
+    public var calls: [JSONValue] { log.withLock { $0 } }
+
     func record(_ call: String, _ args: [JSONValue]) {
-        calls.append(["call": .string(call), "args": .array(args), "kwargs": [:]])
+        log.withLock { $0.append(["call": .string(call), "args": .array(args), "kwargs": [:]]) }
     }
 
     static func selector(_ labels: LabelSelector) -> JSONValue {
@@ -120,35 +130,51 @@ public actor RecordingKubernetes: KubernetesPort {
 /// `flavors`, `volume_types`, `networks`, `subnets`, `app_credential`, `region`,
 /// `openstack_ca`, `app_credential_create_fails`, `app_credential_delete_fails`), recording
 /// the calls the oracle records (network look-ups by name, credential creation and deletion).
-public actor RecordingOpenStack: OpenStackPort {
-    public private(set) var calls: [JSONValue] = []
+public final class RecordingOpenStack: OpenStackPort {
+    let log = Mutex<[JSONValue]>([])
     let input: JSONValue
+    let glanceImage: GlanceImage?
+    let allFlavors: [Flavor]
+    let types: [String]
 
-    public init(input: JSONValue) { self.input = input }
-
-    public func image(_ identifier: String, context: RequestContext) async throws -> GlanceImage {
-        let raw = input["image"]?.objectValue ?? [:]
-        var attributes = raw
-        attributes["properties"] = nil
-        return GlanceImage(id: raw["id"].map(PythonStr.of) ?? identifier, attributes: attributes,
-                           properties: raw["properties"]?.objectValue ?? [:])
-    }
-
-    public func flavors(minimumRAM: Int, context: RequestContext) async throws -> [Flavor] {
-        (input["flavors"]?.arrayValue ?? []).compactMap { f in
-            guard let ram = f["ram"]?.intValue, ram >= minimumRAM else { return nil }
+    public init(input: JSONValue) {
+        self.input = input
+        if let raw = input["image"]?.objectValue {
+            var attributes = raw
+            attributes["properties"] = nil
+            glanceImage = GlanceImage(id: raw["id"].map(PythonStr.of) ?? "", attributes: attributes,
+                                      properties: raw["properties"]?.objectValue ?? [:])
+        } else {
+            glanceImage = nil
+        }
+        allFlavors = (input["flavors"]?.arrayValue ?? []).compactMap { f in
+            guard let ram = f["ram"]?.intValue else { return nil }
             return Flavor(id: f["id"].map(PythonStr.of) ?? "", name: f["name"].map(PythonStr.of) ?? "", ram: ram,
                           vcpus: f["vcpus"]?.intValue ?? 0)
         }
+        types = input["volume_types"]?.arrayValue?.map(PythonStr.of) ?? ["__DEFAULT__"]
+    }
+
+    public var calls: [JSONValue] { log.withLock { $0 } }
+
+    func record(_ call: JSONValue) { log.withLock { $0.append(call) } }
+
+    public func image(_ identifier: String, context: RequestContext) async throws -> GlanceImage {
+        guard var image = glanceImage else { return GlanceImage(id: identifier) }
+        if input["image"]?["id"] == nil { image.id = identifier }
+        return image
+    }
+
+    public func flavors(minimumRAM: Int, context: RequestContext) async throws -> [Flavor] {
+        allFlavors.filter { $0.ram >= minimumRAM }
     }
 
     public func volumeTypes(context: RequestContext) async throws -> [String] {
-        guard let list = input["volume_types"]?.arrayValue else { return ["__DEFAULT__"] }
-        return list.map(PythonStr.of)
+        types
     }
 
     public func networkID(name: String, external: Bool, context: RequestContext) async throws -> String {
-        calls.append(["call": "neutron.get_network", "name": .string(name), "external": .bool(external)])
+        record(["call": "neutron.get_network", "name": .string(name), "external": .bool(external)])
         return input["networks"]?[name]?.stringValue ?? "\(name)-id"
     }
 
@@ -163,7 +189,7 @@ public actor RecordingOpenStack: OpenStackPort {
     }
 
     public func createApplicationCredential(cluster: Cluster, context: RequestContext) async throws -> ApplicationCredential {
-        calls.append(["call": "keystone.create_application_credential", "cluster": JSONValue(cluster.uuid)])
+        record(["call": "keystone.create_application_credential", "cluster": JSONValue(cluster.uuid)])
         if let why = input["app_credential_create_fails"], why.pythonTruthiness {
             throw ApplicationCredentialError(why.stringValue ?? "Failed to create application credential.")
         }
@@ -172,7 +198,7 @@ public actor RecordingOpenStack: OpenStackPort {
     }
 
     public func deleteApplicationCredential(id: String, cluster: Cluster) async throws {
-        calls.append(["call": "keystone.delete_application_credential", "id": .string(id)])
+        record(["call": "keystone.delete_application_credential", "id": .string(id)])
         if let fails = input["app_credential_delete_fails"], fails.pythonTruthiness {
             throw ApplicationCredentialError("403 Forbidden from Keystone")
         }
@@ -212,13 +238,17 @@ public struct StaticCertificates: CertificatePort {
 
 /// Magnum's tables in memory: clusters, templates and nodegroups (ids in creation order, as the
 /// database assigns them), and the operation start times of `operation_timeouts`.
-public actor InMemoryClusterStore: ClusterPersistence {
-    public private(set) var clusters: [String: Cluster] = [:]
-    public private(set) var templates: [String: ClusterTemplate] = [:]
-    public private(set) var nodeGroupRows: [NodeGroup] = []
-    var operationStarts: [String: Timestamp] = [:]
-    var nextNodeGroupID = 1
-    var nextClusterID = 1
+public final class InMemoryClusterStore: ClusterPersistence {
+    struct Tables {
+        var clusters: [String: Cluster] = [:]
+        var templates: [String: ClusterTemplate] = [:]
+        var nodeGroups: [NodeGroup] = []
+        var operationStarts: [String: Timestamp] = [:]
+        var nextNodeGroupID = 1
+        var nextClusterID = 1
+    }
+
+    let tables = Mutex(Tables())
 
     public init() {}
 
@@ -227,29 +257,36 @@ public actor InMemoryClusterStore: ClusterPersistence {
         var t = template
         try Self.fillDefaults(&t.base)
         t.resetChanges()
-        templates[t.uuid ?? ""] = t
+        let stored = t
+        tables.withLock { $0.templates[stored.uuid ?? ""] = stored }
         return t
     }
 
     public func insert(_ cluster: Cluster) throws(ObjectError) -> Cluster {
         var c = cluster
         if c.id == nil {
-            c.id = nextClusterID
-            nextClusterID += 1
+            c.id = tables.withLock { t in
+                defer { t.nextClusterID += 1 }
+                return t.nextClusterID
+            }
         }
         try Self.fillDefaults(&c.base)
         c.resetChanges()
-        clusters[c.uuid ?? ""] = c
+        let stored = c
+        tables.withLock { $0.clusters[stored.uuid ?? ""] = stored }
         return c
     }
 
     public func insert(_ nodeGroup: NodeGroup) throws(ObjectError) -> NodeGroup {
         var ng = nodeGroup
-        ng.id = nextNodeGroupID
-        nextNodeGroupID += 1
+        ng.id = tables.withLock { t in
+            defer { t.nextNodeGroupID += 1 }
+            return t.nextNodeGroupID
+        }
         try Self.fillDefaults(&ng.base)
         ng.resetChanges()
-        nodeGroupRows.append(ng)
+        let stored = ng
+        tables.withLock { $0.nodeGroups.append(stored) }
         return ng
     }
 
@@ -263,47 +300,53 @@ public actor InMemoryClusterStore: ClusterPersistence {
         }
     }
 
-    public func cluster(uuid: String) -> Cluster? { clusters[uuid] }
+    public func cluster(uuid: String) -> Cluster? { tables.withLock { $0.clusters[uuid] } }
 
     public func setOperationStart(clusterUUID: String, at time: Timestamp?) {
-        operationStarts[clusterUUID] = time
+        tables.withLock { $0.operationStarts[clusterUUID] = time }
     }
 
     public func saveCluster(_ cluster: Cluster) async throws {
-        guard let uuid = cluster.uuid, var stored = clusters[uuid] else {
-            throw MagnumError.clusterNotFound(cluster.uuid ?? "")
+        let changes = cluster.changedValues
+        let found = tables.withLock { t -> Bool in
+            guard let uuid = cluster.uuid, var stored = t.clusters[uuid] else { return false }
+            for (field, value) in changes { stored.base.set(field, value) }
+            stored.resetChanges()
+            t.clusters[uuid] = stored
+            return true
         }
-        for (field, value) in cluster.changedValues { stored.base.set(field, value) }
-        stored.resetChanges()
-        clusters[uuid] = stored
+        if !found { throw MagnumError.clusterNotFound(cluster.uuid ?? "") }
     }
 
     public func nodeGroups(clusterUUID: String) async throws -> [NodeGroup] {
-        nodeGroupRows.filter { $0.clusterId == clusterUUID }.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
+        tables.withLock { t in t.nodeGroups.filter { $0.clusterId == clusterUUID }.sorted { ($0.id ?? 0) < ($1.id ?? 0) } }
     }
 
     public func saveNodeGroup(_ nodeGroup: NodeGroup) async throws {
-        guard let i = nodeGroupRows.firstIndex(where: { $0.id == nodeGroup.id }) else {
-            throw MagnumError.nodeGroupNotFound(nodeGroup.name ?? "")
+        let changes = nodeGroup.changedValues
+        let found = tables.withLock { t -> Bool in
+            guard let i = t.nodeGroups.firstIndex(where: { $0.id == nodeGroup.id }) else { return false }
+            for (field, value) in changes { t.nodeGroups[i].base.set(field, value) }
+            t.nodeGroups[i].resetChanges()
+            return true
         }
-        for (field, value) in nodeGroup.changedValues { nodeGroupRows[i].base.set(field, value) }
-        nodeGroupRows[i].resetChanges()
+        if !found { throw MagnumError.nodeGroupNotFound(nodeGroup.name ?? "") }
     }
 
     public func destroyNodeGroup(_ nodeGroup: NodeGroup) async throws {
-        nodeGroupRows.removeAll { $0.id == nodeGroup.id }
+        tables.withLock { $0.nodeGroups.removeAll { $0.id == nodeGroup.id } }
     }
 
     public func clusterTemplate(uuid: String) async throws -> ClusterTemplate {
-        guard let t = templates[uuid] else { throw MagnumError.clusterTemplateNotFound(uuid) }
+        guard let t = tables.withLock({ $0.templates[uuid] }) else { throw MagnumError.clusterTemplateNotFound(uuid) }
         return t
     }
 
     public func operationStart(clusterUUID: String) async throws -> Timestamp? {
-        operationStarts[clusterUUID]
+        tables.withLock { $0.operationStarts[clusterUUID] }
     }
 
     public func recordOperationStart(clusterUUID: String, at time: Timestamp) async throws {
-        operationStarts[clusterUUID] = time
+        tables.withLock { $0.operationStarts[clusterUUID] = time }
     }
 }

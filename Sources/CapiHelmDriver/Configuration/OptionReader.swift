@@ -1,4 +1,4 @@
-public import JSON
+import JSON
 
 /// Reads one `magnum.conf` section given as JSON values (strings from an INI file, or typed values
 /// from a case file) with oslo.config's conversions for `StrOpt`, `IntOpt`, `BoolOpt` and

@@ -1,5 +1,5 @@
-public import JSON
-public import MagnumObjects
+import JSON
+import MagnumObjects
 
 /// `[capi_worker] validate_requests`: refuses, before anything is created or changed, what the
 /// chart, Cluster API or Kubernetes would only refuse later — at `helm upgrade` time or, worse,

@@ -1,4 +1,4 @@
-public import JSON
+import JSON
 public import MagnumObjects
 
 /// What a CAPI resource says about a node group (magnum-capi-helm's `NodeGroupState`).

@@ -1,4 +1,4 @@
-public import JSON
+import JSON
 public import MagnumObjects
 
 /// The status-sync improvements over magnum-capi-helm 1.4.0, each behind its `[capi_worker]`

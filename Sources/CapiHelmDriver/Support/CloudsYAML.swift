@@ -1,4 +1,4 @@
-public import JSON
+import JSON
 
 /// The `clouds.yaml` the cluster's OpenStack integrations read, as magnum-capi-helm writes it
 /// (`yaml.safe_dump` of the clouds dictionary), and the reading back of the application

@@ -5,12 +5,20 @@ enum PythonText {
     /// characters `allowed` accepts (Python's `re` works on code points, so `[a-z]` is ASCII only).
     @inline(__always)
     static func keep(_ text: String, _ allowed: (Unicode.Scalar) -> Bool) -> String {
+        // Fast path for ASCII text (labels almost always are): bytes are code points.
+        var ascii = true
         var clean = true
-        for s in text.unicodeScalars where !allowed(s) {
-            clean = false
-            break
+        for b in text.utf8 {
+            if b >= 0x80 { ascii = false; break }
+            if clean, !allowed(Unicode.Scalar(b)) { clean = false }
         }
-        if clean { return text }
+        if ascii {
+            if clean { return text }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(text.utf8.count)
+            for b in text.utf8 where allowed(Unicode.Scalar(b)) { bytes.append(b) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var out = String.UnicodeScalarView()
         for s in text.unicodeScalars where allowed(s) { out.append(s) }
         return String(out)
@@ -106,6 +114,7 @@ enum PythonText {
 
     /// oslo's `strutils.bool_from_string(subject, default=default)` for a string subject.
     static func boolFromString(_ subject: String, default defaultValue: Bool) -> Bool {
+        if subject.isEmpty { return defaultValue }
         let lowered = strip(Substring(subject)).lowercased()
         if trueStrings.contains(lowered) { return true }
         if falseStrings.contains(lowered) { return false }
@@ -185,6 +194,23 @@ enum PythonText {
         guard let name, !name.isEmpty else { return nil }
         let full: String
         if let suffix, !suffix.isEmpty { full = "\(name)-\(suffix)" } else { full = name }
+        // ASCII fast path: lower-casing is byte-wise.
+        if full.utf8.allSatisfy({ $0 < 0x80 }) {
+            var out: [UInt8] = []
+            out.reserveCapacity(full.utf8.count)
+            var pendingDash = false
+            for var b in full.utf8 {
+                if b >= 0x41 && b <= 0x5A { b += 0x20 }
+                if (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A) {
+                    if pendingDash, !out.isEmpty { out.append(0x2D) }
+                    pendingDash = false
+                    out.append(b)
+                } else {
+                    pendingDash = true
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
         var out = String.UnicodeScalarView()
         var pendingDash = false
         for s in full.lowercased().unicodeScalars {

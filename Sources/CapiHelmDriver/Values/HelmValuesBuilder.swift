@@ -1,5 +1,5 @@
 public import JSON
-public import MagnumObjects
+import MagnumObjects
 
 /// One `helm upgrade --install` the driver wants: which chart, where, with what values.
 public struct HelmReleaseSpec: Sendable, Equatable {
@@ -52,20 +52,17 @@ struct HelmValuesBuilder: Sendable {
         let autoheal = labels.bool("auto_healing_enabled", default: lconf.autoHealingEnabled)
         let octaviaProvider = labels.string("octavia_provider", default: lconf.octaviaProvider)
 
-        var values: JSONObject = [:]
-        values["kubernetesVersion"] = .string(kubeVersion)
-        values["machineImageId"] = .string(image.id)
-        values["machineSSHKeyName"] = JSONValue(cluster.keypair.flatMap { $0.isEmpty ? nil : $0 })
-        values["cloudCredentialsSecretName"] = JSONValue(CapiNaming.resourceName(release: release, "cloud-credentials"))
-        values["etcd"] = etcd(labels)
-        values["apiServer"] = [
+        // 1.4.0 builds one document and merges the optional parts into it; the parts only ever add
+        // keys, so they are added directly here, in the same order (same document, same key order).
+        let etcd = etcd(labels)
+        var apiServer: JSONObject = [
             "associateFloatingIP": .bool(labels.bool("master_lb_floating_ip_enabled", default: lconf.masterLBFloatingIPEnabled)),
             "enableLoadBalancer": true,
             "loadBalancerProvider": .string(octaviaProvider),
         ]
         let dns = try dnsNameservers(template)
         let externalNetwork = try await openStack.externalNetworkID(template.externalNetworkId, context: input.context)
-        values["clusterNetworking"] = [
+        let clusterNetworking: JSONValue = [
             "dnsNameservers": dns,
             "externalNetworkId": JSONValue(externalNetwork),
             "internalNetwork": [
@@ -74,7 +71,6 @@ struct HelmValuesBuilder: Sendable {
                 "nodeCidr": .string(labels.string("fixed_subnet_cidr", default: lconf.fixedSubnetCIDR)),
             ],
         ]
-        values["osDistro"] = .string(osDistro)
         let masterCount = input.allNodeGroups.reduce(0) { $0 + ($1.role == NodeGroupRole.master ? ($1.nodeCount ?? 1) : 0) }
         var controlPlane: JSONObject = [
             "machineFlavor": JSONValue(cluster.masterFlavorId),
@@ -84,12 +80,10 @@ struct HelmValuesBuilder: Sendable {
         if features.nodeLabelsAndTaints, let labels = Self.controlPlaneNodeLabels(input.allNodeGroups) {
             controlPlane["nodeLabels"] = .object(labels)
         }
-        values["controlPlane"] = .object(controlPlane)
-        values["nodeGroupDefaults"] = ["healthCheck": ["enabled": .bool(autoheal)]]
-        values["nodeGroups"] = .array(try nodeGroups(input.nodeGroups, all: input.allNodeGroups, labels: labels))
+        var nodeGroupDefaults: JSONObject = ["healthCheck": ["enabled": .bool(autoheal)]]
+        let nodeGroups = try nodeGroups(input.nodeGroups, all: input.allNodeGroups, labels: labels)
 
-        var addons: JSONObject = [:]
-        addons["openstack"] = [
+        var openstackAddons: JSONObject = [
             "csiCinder": try await storageClasses(labels, context: input.context),
             "cloudConfig": [
                 "LoadBalancer": [
@@ -99,29 +93,18 @@ struct HelmValuesBuilder: Sendable {
                 ],
             ],
         ]
-        addons["monitoring"] = ["enabled": .bool(labels.bool("monitoring_enabled", default: lconf.monitoringEnabled))]
+        let monitoring = labels.bool("monitoring_enabled", default: lconf.monitoringEnabled)
         let dashboard = labels.bool("kube_dashboard_enabled", default: lconf.kubeDashboardEnabled)
-        if !features.chartAwareValues || chart.hasKubernetesDashboardAddon {
-            addons["kubernetesDashboard"] = ["enabled": .bool(dashboard)]
-        }
-        addons["ingress"] = ["enabled": false]
-        values["addons"] = .object(addons)
-        var result = JSONValue.object(values)
 
         // Boot volumes, when a type or size is configured (the chart defaults to ephemeral disks).
+        var rootVolume = JSONObject()
         let bootType = labels.string("boot_volume_type", default: (lconf.bootVolumeType.flatMap { $0.isEmpty ? nil : $0 }) ?? configuration.cinder.defaultBootVolumeType)
-        if !bootType.isEmpty {
-            result.mergeConcatInPlace([
-                "controlPlane": ["machineRootVolume": ["volumeType": .string(bootType)]],
-                "nodeGroupDefaults": ["machineRootVolume": ["volumeType": .string(bootType)]],
-            ])
-        }
+        if !bootType.isEmpty { rootVolume["volumeType"] = .string(bootType) }
         let bootSize = labels.int("boot_volume_size", default: lconf.bootVolumeSize ?? configuration.cinder.defaultBootVolumeSize)
-        if bootSize != 0 {
-            result.mergeConcatInPlace([
-                "controlPlane": ["machineRootVolume": ["diskSize": JSONValue(bootSize)]],
-                "nodeGroupDefaults": ["machineRootVolume": ["diskSize": JSONValue(bootSize)]],
-            ])
+        if bootSize != 0 { rootVolume["diskSize"] = JSONValue(bootSize) }
+        if !rootVolume.isEmpty {
+            controlPlane["machineRootVolume"] = .object(rootVolume)
+            nodeGroupDefaults["machineRootVolume"] = .object(rootVolume)
         }
 
         // Extra networks for every node (the legacy singular label only when the plural is unset).
@@ -133,29 +116,48 @@ struct HelmValuesBuilder: Sendable {
             for network in networks.split(separator: " ", omittingEmptySubsequences: false) {
                 ports.append(["network": ["name": .string(String(network))], "securityGroups": []])
             }
-            result.mergeConcatInPlace(["nodeGroupDefaults": ["machineNetworking": ["ports": .array(ports)]]])
+            nodeGroupDefaults["machineNetworking"] = ["ports": .array(ports)]
         }
 
-        if labels.bool("keystone_auth_enabled", default: lconf.keystoneAuthEnabled) {
-            result.mergeConcatInPlace([
-                "authWebhook": "k8s-keystone-auth",
-                "addons": ["openstack": ["k8sKeystoneAuth": [
-                    "enabled": true,
-                    "values": ["openstackAuthUrl": JSONValue(input.context.authURL), "projectId": JSONValue(input.context.projectId)],
-                ]]],
-            ])
+        let keystoneAuth = labels.bool("keystone_auth_enabled", default: lconf.keystoneAuthEnabled)
+        if keystoneAuth {
+            openstackAddons["k8sKeystoneAuth"] = [
+                "enabled": true,
+                "values": ["openstackAuthUrl": JSONValue(input.context.authURL), "projectId": JSONValue(input.context.projectId)],
+            ]
         }
 
         let cidrs = labels.list("api_master_lb_allowed_cidrs", default: lconf.apiMasterLBAllowedCIDRs)
         if !cidrs.isEmpty {
             let key = features.chartAwareValues && chart.usesUpperCaseAllowedCIDRs ? "allowedCIDRs" : "allowedCidrs"
-            result.mergeConcatInPlace(["apiServer": .object([key: .array(cidrs.map { .string($0) })])])
+            apiServer[key] = .array(cidrs.map { .string($0) })
         }
 
+        var addons: JSONObject = ["openstack": .object(openstackAddons), "monitoring": ["enabled": .bool(monitoring)]]
+        if !features.chartAwareValues || chart.hasKubernetesDashboardAddon {
+            addons["kubernetesDashboard"] = ["enabled": .bool(dashboard)]
+        }
+        addons["ingress"] = ["enabled": false]
         if let driver = template.networkDriver, !driver.isEmpty {
             let cni = PythonText.sanitizeNetworkDriver(driver)
-            if !cni.isEmpty { result.mergeConcatInPlace(["addons": ["cni": ["type": .string(cni)]]]) }
+            if !cni.isEmpty { addons["cni"] = ["type": .string(cni)] }
         }
+
+        var values = JSONObject(minimumCapacity: 13)
+        values["kubernetesVersion"] = .string(kubeVersion)
+        values["machineImageId"] = .string(image.id)
+        values["machineSSHKeyName"] = JSONValue(cluster.keypair.flatMap { $0.isEmpty ? nil : $0 })
+        values["cloudCredentialsSecretName"] = JSONValue(CapiNaming.resourceName(release: release, "cloud-credentials"))
+        values["etcd"] = etcd
+        values["apiServer"] = .object(apiServer)
+        values["clusterNetworking"] = clusterNetworking
+        values["osDistro"] = .string(osDistro)
+        values["controlPlane"] = .object(controlPlane)
+        values["nodeGroupDefaults"] = .object(nodeGroupDefaults)
+        values["nodeGroups"] = .array(nodeGroups)
+        values["addons"] = .object(addons)
+        if keystoneAuth { values["authWebhook"] = "k8s-keystone-auth" }
+        let result = JSONValue.object(values)
 
         return HelmReleaseSpec(
             release: release ?? "",
@@ -279,20 +281,19 @@ struct HelmValuesBuilder: Sendable {
         let binding = labels.string("csi_cinder_volume_binding_mode", default: lconf.csiCinderVolumeBindingMode)
         let topologies = JSONValue.array(configuration.capiHelm.csiCinderAllowedTopologies.map { .string($0) })
         let fstype = labels.string("csi_cinder_fstype", default: lconf.csiCinderFSType)
+        // One object in Python's key order; each class changes only its name and type.
+        let template: JSONObject = [
+            "name": .null, "reclaimPolicy": .string(reclaim), "allowVolumeExpansion": .bool(expansion),
+            "volumeBindingMode": .string(binding), "availabilityZone": .string(zone), "volumeType": .null,
+            "allowedTopologies": topologies, "fstype": .string(fstype), "enabled": true,
+        ]
         var defaultClass: JSONObject = [:]
         var additional: [JSONValue] = []
+        additional.reserveCapacity(types.count)
         for type in types {
-            let storageClass: JSONObject = [
-                "name": JSONValue(CapiNaming.sanitizedName(type)),
-                "reclaimPolicy": .string(reclaim),
-                "allowVolumeExpansion": .bool(expansion),
-                "volumeBindingMode": .string(binding),
-                "availabilityZone": .string(zone),
-                "volumeType": .string(type),
-                "allowedTopologies": topologies,
-                "fstype": .string(fstype),
-                "enabled": true,
-            ]
+            var storageClass = template
+            storageClass["name"] = JSONValue(CapiNaming.sanitizedName(type))
+            storageClass["volumeType"] = .string(type)
             if type == defaultType {
                 defaultClass = storageClass
             } else {

@@ -1,4 +1,4 @@
-public import MagnumObjects
+import MagnumObjects
 
 /// magnum-capi-helm's autoscaling bounds for a node group (`_get_node_counts` and
 /// `_validate_allowed_node_counts`).

@@ -1,4 +1,4 @@
-public import JSON
+import JSON
 public import MagnumObjects
 
 /// A NodeGroup's `node_labels` and `node_taints` as openstack-cluster values (magnum-capi-helm
