@@ -104,6 +104,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: The capi-helm driver (pure; talks to the world through its ports)
+        .target(
+            name: "CapiHelmDriver",
+            dependencies: [
+                "JSON", "MagnumObjects",
+                .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -143,11 +153,19 @@ let package = Package(
             name: "magnum-capi-worker",
             dependencies: [
                 "AMQP",
+                "CapiHelmDriver",
                 "JSON",
                 "OsloMessaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+
+        // MARK: Benchmarks (built in release by tools/bench-driver)
+        .executableTarget(
+            name: "bench-driver",
+            dependencies: ["CapiHelmDriver", "JSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
 
@@ -193,6 +211,15 @@ let package = Package(
             name: "ClusterStoreTests",
             dependencies: [
                 "ClusterStore", "MariaDB", "SQLite", "MagnumObjects", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CapiHelmDriverTests",
+            dependencies: [
+                "CapiHelmDriver", "MagnumObjects", "JSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],

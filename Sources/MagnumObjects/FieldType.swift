@@ -93,7 +93,13 @@ public struct FieldSpec: Sendable, Equatable {
         case .dictOfStrings:
             guard case .object(let o) = value else { throw invalid("A dict", value, objectName) }
             var out = JSONObject(minimumCapacity: o.count)
-            for (k, v) in o { out[k] = .string(try Self.pythonStr(v, field: name, objectName: objectName)) }
+            for (k, v) in o {
+                // oslo coerces each element as the field `name[key]`, non-nullable.
+                guard !v.isNull else {
+                    throw ObjectError(.invalidFieldValue, objectName: objectName, "Field `\(name)[\(k)]' cannot be None")
+                }
+                out[k] = .string(try Self.pythonStr(v, field: "\(name)[\(k)]", objectName: objectName))
+            }
             return .object(out)
         case .listOfStrings:
             guard case .array(let a) = value else { throw invalid("A list", value, objectName) }

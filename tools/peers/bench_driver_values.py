@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""How many openstack-cluster values documents the real magnum-capi-helm 1.4.0 driver renders
+per second of CPU time: the real Driver._update_helm_release on a driver case's objects (stored in a
+scratch SQLite Magnum database, as driver_oracle.py does), with every boundary faked by plain
+Python objects that answer at once (no MagicMock) and a helm client that keeps nothing.
+
+  bench_driver_values.py CASE.json [SECONDS] [--cached-db]
+      -> {"calls", "seconds", "per_second"} as JSON
+
+--cached-db answers Magnum's NodeGroup.list from memory (the driver reads the nodegroups three
+times per render from the database), to time the driver's own logic alone.
+
+The case runs as update_cluster (a release name is set). tools/bench-driver runs this and the
+Swift bench-driver on the same case.
+"""
+import json
+import os
+import sys
+import time
+import types
+import warnings
+from unittest import mock
+
+warnings.simplefilter("ignore")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import driver_oracle  # noqa: E402  (scratch database, object loading, config overrides)
+
+
+class Image(dict):
+    def __init__(self, d):
+        super().__init__({k: v for k, v in d.items() if k != "properties"})
+        self.id = d["id"]
+        self.properties = d.get("properties", {})
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    path = args[0]
+    seconds = float(args[1]) if len(args) > 1 else 3.0
+    cached_db = "--cached-db" in sys.argv
+    case = json.load(open(path))
+    inp = case["input"]
+    inp["cluster"] = dict(inp["cluster"], stack_id="prod-east-a1b2c3d4e5f6")
+
+    driver_oracle.setup_magnum()
+    from magnum.common import context as mctx, neutron
+    from magnum_capi_helm import driver, helm
+
+    driver_oracle.apply_config(case.get("config"))
+    ctx = mctx.RequestContext(is_admin=False, **inp["context"])
+    cluster, _ = driver_oracle.make_objects(ctx, inp)
+
+    image = Image(inp["image"])
+    flavors = [types.SimpleNamespace(**f) for f in inp.get("flavors", [])]
+    vtypes = [types.SimpleNamespace(name=n) for n in inp.get("volume_types", ["__DEFAULT__"])]
+
+    class Flavors:
+        def list(self, min_ram=None):
+            return [f for f in flavors if f.ram >= (min_ram or 0)]
+
+    class VolumeTypes:
+        def list(self):
+            return vtypes
+
+    class Images:
+        def get(self, ident):
+            return image
+
+    class Clients:
+        def __init__(self, context):
+            pass
+
+        def nova(self):
+            return types.SimpleNamespace(flavors=Flavors())
+
+        def cinder(self):
+            return types.SimpleNamespace(volume_types=VolumeTypes())
+
+        def glance(self):
+            return types.SimpleNamespace(images=Images())
+
+    networks = inp.get("networks", {})
+    subnets = inp.get("subnets", {})
+    last = {}
+
+    def install(self, release, chart, values, repo=None, version=None, namespace=None):
+        last["values"] = values
+
+    from magnum import objects
+    listed = objects.NodeGroup.list(ctx, cluster.uuid)
+    real_list = objects.NodeGroup.list
+
+    def cached_list(context, cluster_id, filters=None, **kw):
+        if not cached_db:
+            return real_list(context, cluster_id, filters=filters, **kw)
+        return [n for n in listed if all(getattr(n, k) == v for k, v in (filters or {}).items())]
+
+    with mock.patch("magnum.common.clients.OpenStackClients", Clients), \
+         mock.patch.object(objects.NodeGroup, "list", cached_list), \
+         mock.patch.object(driver.api_utils, "get_openstack_resource", lambda *a: image), \
+         mock.patch.object(neutron, "get_network", lambda c, n, source, target, external: networks.get(n, f"{n}-id")), \
+         mock.patch.object(neutron, "get_fixed_subnet_id", lambda c, s: subnets.get(s, f"{s}-id") if s else None), \
+         mock.patch.object(neutron, "get_external_network_id", lambda c, n: networks.get(n, n)), \
+         mock.patch.object(helm.Client, "install_or_upgrade", install):
+        d = driver.Driver()
+        d._update_helm_release(ctx, cluster)  # warm up
+        # CPU time of the process, so a busy machine does not distort the figure.
+        calls = 0
+        start = time.process_time()
+        while time.process_time() - start < seconds:
+            for _ in range(10):
+                d._update_helm_release(ctx, cluster)
+            calls += 10
+        elapsed = time.process_time() - start
+    print(json.dumps({"calls": calls, "seconds": elapsed, "per_second": calls / elapsed, "cached_db": cached_db}))
+
+
+if __name__ == "__main__":
+    main()
