@@ -221,12 +221,44 @@ final class Session {
                 "TLS handshake failed (\(statusText(status))); is this a TLS port, and do the TLS versions and ciphers match?",
                 endpoint: address)
         default:
+            // librabbitmq reports every failed connect as a "socket error"; ask the system why.
             var reason = statusText(status)
-            if [ECONNREFUSED, ECONNRESET, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL].contains(osError) {
-                reason = String(cString: strerror(osError))
-            }
+            let cause = osError == EINPROGRESS || osError == 0 ? probeConnectError(endpoint.host, endpoint.port) : osError
+            if cause != 0 { reason = String(cString: strerror(cause)) }
             return AMQPError(.connectionRefused, "TCP connection failed: \(reason)", endpoint: address)
         }
+    }
+
+    /// Connects once more, briefly, only to learn the system's reason for the failure (errno; 0 if unknown).
+    private static func probeConnectError(_ host: String, _ port: Int) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>? = nil
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return 0 }
+        defer { freeaddrinfo(list) }
+        var result: Int32 = 0
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            entry = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            if connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return 0 }
+            if errno != EINPROGRESS {
+                result = errno
+                continue
+            }
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard poll(&pfd, 1, 1000) > 0 else {
+                result = ETIMEDOUT
+                continue
+            }
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0, error != 0 { result = error } else { return 0 }
+        }
+        return result
     }
 
     private static func loginError(
