@@ -266,7 +266,7 @@ public struct TransportURL: Sendable, Hashable, CustomStringConvertible {
                 hostname = String(decoding: hostPort, as: UTF8.self)
             }
             guard !hostname.isEmpty else { throw error(.host, "\(label) has an empty host name") }
-            guard hostname.utf8.allSatisfy(isHostNameCharacter) else {
+            guard colons > 1 || hostname.utf8.allSatisfy(isHostNameCharacter) else {
                 throw error(
                     .host,
                     "\(label) has a character that is not allowed in a host name (letters, digits, '-', '.', '_'); "
@@ -280,7 +280,10 @@ public struct TransportURL: Sendable, Hashable, CustomStringConvertible {
             guard portText.count <= 5, portText.allSatisfy(isDigit),
                   let value = Int(String(decoding: portText, as: UTF8.self)), (1...65535).contains(value)
             else {
-                throw error(.port, "\(label) has a port that is not a number from 1 to 65535")
+                throw error(
+                    .port,
+                    "\(label) has a port that is not a number from 1 to 65535 (a password with '/', '?', '#' or ',' "
+                        + "in it must be percent-encoded, or the rest of it ends up here)")
             }
             port = value
         }
