@@ -10,6 +10,7 @@ import Synchronization
 /// closes the channel. Iterate it from one task at a time.
 public struct AMQPConsumer: AsyncSequence, Sendable {
     public typealias Element = AMQPDelivery
+    public typealias Failure = AMQPError
 
     public let consumerTag: String
     /// The queue as named when consuming started (a server-named queue may be renamed by a reconnect).
@@ -25,12 +26,19 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
+        public typealias Failure = AMQPError
+
         let buffer: DeliveryBuffer
         var batch: [AMQPDelivery] = []
         var index = 0
         var done = false
 
-        public mutating func next() async throws -> AMQPDelivery? {
+        public mutating func next() async throws(AMQPError) -> AMQPDelivery? {
+            try await next(isolation: nil)
+        }
+
+        /// Runs on the caller's isolation (no executor hop per delivery when iterating from an actor).
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(AMQPError) -> AMQPDelivery? {
             while true {
                 while index < batch.count {
                     let delivery = batch[index]
@@ -42,7 +50,7 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
                 if done { return nil }
                 batch.removeAll(keepingCapacity: true)
                 index = 0
-                switch await buffer.take(into: &batch) {
+                switch await buffer.take(into: &batch, isolation: actor) {
                 case .items: continue
                 case .finished:
                     done = true
@@ -115,7 +123,7 @@ final class DeliveryBuffer: Sendable {
     }
 
     /// Moves every buffered delivery into `batch` (which must be empty), waiting for some if none.
-    func take(into batch: inout [AMQPDelivery]) async -> TakeResult {
+    func take(into batch: inout [AMQPDelivery], isolation: isolated (any Actor)? = #isolation) async -> TakeResult {
         while true {
             if Task.isCancelled { return .cancelled }
             let ready = state.withLock { s -> TakeResult? in
@@ -134,7 +142,7 @@ final class DeliveryBuffer: Sendable {
             }
             if let ready { return ready }
             await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                await withCheckedContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { s -> Bool in
                         if !s.items.isEmpty || s.finished || Task.isCancelled { return true }
                         s.waiter = continuation
