@@ -242,10 +242,25 @@ final class ConnectionLoop: @unchecked Sendable {
             continuation.resume(throwing: channelCore.unavailableError())
             return
         }
-        if case .channelClose = request, session == nil {
-            finishChannel(channel, error: nil)
-            continuation.resume(returning: .done)
-            return
+        if session == nil {
+            // While reconnecting, closing and cancelling are applied locally: there is nothing
+            // to tell the broker, and nothing must be restored.
+            switch request {
+            case .channelClose:
+                finishChannel(channel, error: nil)
+                continuation.resume(returning: .done)
+                return
+            case .basicCancel(let tag):
+                if let consumer = channel.removeConsumer(tag) {
+                    consumer.flush()
+                    consumer.buffer.finish()
+                    forgetAutoDeleteQueue(consumer.queue)
+                }
+                continuation.resume(returning: .done)
+                return
+            default:
+                break
+            }
         }
         guard session != nil else {
             continuation.resume(throwing: notConnected())
