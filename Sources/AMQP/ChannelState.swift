@@ -26,7 +26,7 @@ final class ChannelState {
     var unconfirmed = Deque<PendingConfirm>()
 
     // Incoming content being assembled (method → header → body frames).
-    var content: IncomingContent?
+    let content = IncomingContent()
     var strings = IncomingStrings()
 
     // Deliveries not yet settled, in delivery-tag order, for batched acks.
@@ -81,16 +81,33 @@ struct UnackedEntry {
     var state: State = .pending
 }
 
-struct IncomingContent {
-    enum Kind {
-        case delivery(ConsumerState?, tag: UInt64, redelivered: Bool, consumerTag: String, exchange: String, routingKey: String)
-        case returned(replyCode: UInt16, replyText: String, exchange: String, routingKey: String)
-    }
-    var kind: Kind
+/// The message being assembled on a channel (method → header → body frames). One instance per
+/// channel, filled in place, so that assembling a message copies nothing but the body bytes.
+final class IncomingContent {
+    enum Kind { case none, delivery, returned }
+    var kind: Kind = .none
+    var headerSeen = false
+    // basic.deliver
+    var consumer: ConsumerState?
+    var deliveryTag: UInt64 = 0
+    var redelivered = false
+    var consumerTag = ""
+    var exchange = ""
+    var routingKey = ""
+    // basic.return
+    var replyCode: UInt16 = 0
+    var replyText = ""
+    // header and body
     var properties = AMQPProperties()
     var bodySize = 0
     var body: [UInt8] = []
-    var headerSeen = false
+
+    func reset() {
+        kind = .none
+        headerSeen = false
+        consumer = nil
+        bodySize = 0
+    }
 }
 
 /// One consumer as the thread knows it: where its deliveries go and how to register it again.

@@ -528,19 +528,25 @@ final class ConnectionLoop: @unchecked Sendable {
         case AMQP_BASIC_DELIVER_METHOD:
             guard let decoded = method.decoded else { return }
             let m = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self)
-            let consumerTag = channel.strings.consumerTag.get(m.pointee.consumer_tag)
-            channel.content = IncomingContent(
-                kind: .delivery(
-                    channel.consumers[consumerTag], tag: m.pointee.delivery_tag, redelivered: m.pointee.redelivered != 0,
-                    consumerTag: consumerTag, exchange: channel.strings.exchange.get(m.pointee.exchange),
-                    routingKey: channel.strings.routingKey.get(m.pointee.routing_key)))
+            let content = channel.content
+            content.reset()
+            content.kind = .delivery
+            content.consumerTag = channel.strings.consumerTag.get(m.pointee.consumer_tag)
+            content.consumer = channel.consumers[content.consumerTag]
+            content.deliveryTag = m.pointee.delivery_tag
+            content.redelivered = m.pointee.redelivered != 0
+            content.exchange = channel.strings.exchange.get(m.pointee.exchange)
+            content.routingKey = channel.strings.routingKey.get(m.pointee.routing_key)
         case AMQP_BASIC_RETURN_METHOD:
             guard let decoded = method.decoded else { return }
-            let m = decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
-            channel.content = IncomingContent(
-                kind: .returned(
-                    replyCode: m.reply_code, replyText: m.reply_text.string, exchange: m.exchange.string,
-                    routingKey: m.routing_key.string))
+            let m = decoded.assumingMemoryBound(to: amqp_basic_return_t.self)
+            let content = channel.content
+            content.reset()
+            content.kind = .returned
+            content.replyCode = m.pointee.reply_code
+            content.replyText = m.pointee.reply_text.string
+            content.exchange = m.pointee.exchange.string
+            content.routingKey = m.pointee.routing_key.string
         case AMQP_BASIC_ACK_METHOD:
             guard let decoded = method.decoded else { return }
             let m = decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
@@ -655,7 +661,8 @@ final class ConnectionLoop: @unchecked Sendable {
     }
 
     private func handleHeader(_ decoded: UnsafeMutableRawPointer?, bodySize: UInt64, on channel: ChannelState) {
-        guard var content = channel.content, !content.headerSeen else {
+        let content = channel.content
+        guard content.kind != .none, !content.headerSeen else {
             logger.warning("content header without a method on channel \(channel.id); ignoring it")
             return
         }
@@ -663,62 +670,64 @@ final class ConnectionLoop: @unchecked Sendable {
         if let decoded {
             content.properties = AMQPProperties(
                 decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee, strings: &channel.strings)
+        } else {
+            content.properties = AMQPProperties()
         }
         content.bodySize = Int(bodySize)
-        if content.bodySize == 0 {
-            channel.content = nil
-            complete(content, on: channel)
-        } else {
-            channel.content = content
-        }
+        content.body = []
+        if content.bodySize == 0 { complete(on: channel) }
     }
 
     private func handleBody(_ fragment: amqp_bytes_t, on channel: ChannelState) {
-        guard var content = channel.content, content.headerSeen else {
+        let content = channel.content
+        guard content.kind != .none, content.headerSeen else {
             logger.warning("content body without a header on channel \(channel.id); ignoring it")
             return
         }
-        channel.content = nil
         if content.body.isEmpty && fragment.len >= content.bodySize {
             content.body = fragment.array
         } else {
             if content.body.isEmpty { content.body.reserveCapacity(content.bodySize) }
             content.body.append(contentsOf: fragment.buffer)
         }
-        if content.body.count >= content.bodySize {
-            complete(content, on: channel)
-        } else {
-            channel.content = content
-        }
+        if content.body.count >= content.bodySize { complete(on: channel) }
     }
 
-    private func complete(_ content: IncomingContent, on channel: ChannelState) {
+    /// The channel's message is whole: hand it to its consumer, or match the return to its publish.
+    private func complete(on channel: ChannelState) {
+        let content = channel.content
+        let body = content.body
+        content.body = []
+        defer { content.reset() }
         switch content.kind {
-        case .delivery(let consumer, let tag, let redelivered, let consumerTag, let exchange, let routingKey):
-            guard let consumer else {
+        case .none:
+            return
+        case .delivery:
+            guard let consumer = content.consumer else {
                 logger.error(
                     "delivery for an unknown consumer; it stays unacknowledged until the channel closes",
-                    metadata: ["amqp_consumer_tag": "\(consumerTag)", "amqp_channel": "\(channel.id)"])
+                    metadata: ["amqp_consumer_tag": "\(content.consumerTag)", "amqp_channel": "\(channel.id)"])
                 return
             }
             let delivery = AMQPDelivery(
-                body: content.body, properties: content.properties, exchange: exchange, routingKey: routingKey,
-                redelivered: redelivered, deliveryTag: tag, consumerTag: consumerTag, channel: channel.core,
-                epoch: channel.epoch, noAck: consumer.noAck)
-            if !consumer.noAck { channel.unacked.append(UnackedEntry(tag: tag)) }
+                body: body, properties: content.properties, exchange: content.exchange, routingKey: content.routingKey,
+                redelivered: content.redelivered, deliveryTag: content.deliveryTag, consumerTag: content.consumerTag,
+                channel: channel.core, epoch: channel.epoch, noAck: consumer.noAck)
+            if !consumer.noAck { channel.unacked.append(UnackedEntry(tag: content.deliveryTag)) }
             consumer.batch.append(delivery)
             if !consumer.queuedForFlush {
                 consumer.queuedForFlush = true
                 consumersToFlush.append(consumer)
             }
-        case .returned(let code, let text, let exchange, let routingKey):
+        case .returned:
             let message = ReturnedMessage(
-                replyCode: code, replyText: text, exchange: exchange, routingKey: routingKey, properties: content.properties,
-                body: content.body)
+                replyCode: content.replyCode, replyText: content.replyText, exchange: content.exchange,
+                routingKey: content.routingKey, properties: content.properties, body: body)
+            let (exchange, routingKey) = (content.exchange, content.routingKey)
             if channel.confirmMode,
                let i = channel.unconfirmed.firstIndex(where: {
                    $0.returned == nil && $0.mandatory && $0.exchange == exchange && $0.routingKey == routingKey
-                       && $0.body == message.body
+                       && $0.body == body
                })
             {
                 channel.unconfirmed[i].returned = message
@@ -804,7 +813,7 @@ final class ConnectionLoop: @unchecked Sendable {
             channel.pending.removeAll()
             for entry in channel.unconfirmed { entry.continuation?.resume(throwing: unconfirmedError) }
             channel.unconfirmed.removeAll()
-            channel.content = nil
+            channel.content.reset()
             channel.unacked.removeAll()
             channel.ackRequestedCount = 0
             switch channel.status {
