@@ -35,6 +35,43 @@ struct ConsumeTests {
         }
     }
 
+    @Test("acks, nacks and rejects in any order settle exactly their own deliveries")
+    func outOfOrderSettlement() async throws {
+        try await Harness.withConnection { connection in
+            let channel = try await connection.openChannel()
+            let queue = try await channel.declareQueue(QueueDeclaration(name: "", exclusive: true))
+            try await channel.enableConfirms()
+            try await Harness.publishNumbered(300, on: channel, routingKey: queue.name)
+            let collector = Collector(try await channel.consume(queue: queue.name))
+            let first = try await collector.waitFor(count: 300)
+            try #require(first.count == 300)
+            var generator = SystemRandomNumberGenerator()
+            let order = first.shuffled(using: &generator)
+            let requeued = Set(order.prefix(10).map(\.body.text))
+            let dropped = Set(order.dropFirst(10).prefix(10).map(\.body.text))
+            for (i, delivery) in order.enumerated() {
+                switch i {
+                case 0..<10: try delivery.nack(requeue: true)
+                case 10..<20: try delivery.reject(requeue: false)
+                default: try delivery.ack()
+                }
+                if i % 37 == 0 { await Task.yield() }
+            }
+            let all = try await collector.waitFor(count: 310)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(collector.count == 310, "only the ten requeued come back")
+            let again = all.dropFirst(300)
+            #expect(Set(again.map(\.body.text)) == requeued)
+            #expect(again.allSatisfy { $0.redelivered })
+            #expect(Set(again.map(\.body.text)).isDisjoint(with: dropped))
+            for delivery in again { try delivery.ack() }
+            let drained = try await Harness.eventually { try await channel.declareQueuePassive(named: queue.name).messageCount == 0 }
+            #expect(drained)
+            #expect(channel.isOpen)
+            collector.stop()
+        }
+    }
+
     @Test("prefetch bounds the unacknowledged deliveries")
     func prefetchBoundsDeliveries() async throws {
         try await Harness.withConnection { connection in
