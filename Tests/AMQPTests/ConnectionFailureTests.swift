@@ -64,6 +64,18 @@ struct ConnectionFailureTests {
         Self.expectNoSecret(error, logs)
     }
 
+    @Test("a host name that does not resolve is hostResolutionFailed")
+    func unresolvableHost() async throws {
+        let logs = LogCapture()
+        // .invalid is reserved (RFC 2606): it never resolves.
+        let configuration = AMQPConfiguration(
+            endpoints: [Endpoint(host: "rabbit.no-such-host.invalid", port: 5672, password: Password(Self.secret))])
+        let (error, _) = try await Self.failingConnect(configuration, logs: logs)
+        #expect(error.kind == .hostResolutionFailed)
+        #expect(error.message.contains("rabbit.no-such-host.invalid"))
+        Self.expectNoSecret(error, logs)
+    }
+
     @Test("a virtual host that does not exist is accessRefused (530)")
     func unknownVirtualHost() async throws {
         let broker = try TestEnvironment.requireBroker()
