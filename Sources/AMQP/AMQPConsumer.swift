@@ -19,8 +19,12 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     let channel: AMQPChannel
 
     /// Stops the broker from sending more; deliveries already received are still yielded, then the sequence ends.
-    public func cancel() async throws {
-        _ = try await channel.core.request(.basicCancel(consumerTag: consumerTag))
+    public func cancel() async throws(AMQPError) {
+        do {
+            _ = try await channel.core.request(.basicCancel(consumerTag: consumerTag))
+        } catch {
+            throw AMQPError.wrap(error)
+        }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
