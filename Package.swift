@@ -133,7 +133,11 @@ let package = Package(
         // MARK: Messaging
         .target(
             name: "AMQP",
-            dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: strict
         ),
 
@@ -166,6 +170,14 @@ let package = Package(
         .executableTarget(
             name: "bench-driver",
             dependencies: ["CapiHelmDriver", "JSON", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
+        // MARK: Benchmarks (built in release by tools/bench; not part of the test suite)
+        .executableTarget(
+            name: "amqp-bench",
+            dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/amqp-bench",
             swiftSettings: strict
         ),
 

@@ -121,15 +121,27 @@ public enum TestEnvironment {
 
     public static func runToolBlocking(_ name: String, _ arguments: [String]) throws -> String {
         let process = Process()
-        process.executableURL = projectDirectory.appendingPathComponent("tools/\(name)")
-        process.arguments = arguments
-        let out = Pipe()
+        // Through bash, which closes every inherited descriptor above stderr first: a tool that
+        // starts a daemon (tools/broker start, restart) must not hand it this process's sockets
+        // and pipes (Foundation's Process waits until its own descriptor is closed by everyone,
+        // and a broker keeping a test's AMQP socket open would never see it close).
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        let closeInherited = #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$0" "$@""#
+        process.arguments = ["-c", closeInherited, projectDirectory.appendingPathComponent("tools/\(name)").path] + arguments
+        // Output goes to a file, not a pipe, for the same reason.
+        let outputURL = FileManager.default.temporaryDirectory
+            .appendingPathComponent("mcw-tool-\(UUID().uuidString).log")
+        guard FileManager.default.createFile(atPath: outputURL.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let out = try FileHandle(forWritingTo: outputURL)
         process.standardOutput = out
         process.standardError = out
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        try? out.close()
+        let text = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             throw ToolFailed(command: [name] + arguments, status: process.terminationStatus, output: text)
         }

@@ -1,6 +1,0 @@
-import AMQP
-import Testing
-
-@Test func linksLibrabbitmq() {
-    #expect(librabbitmqVersion.hasPrefix("0."))
-}
