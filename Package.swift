@@ -26,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", "5.0.1"..<"7.0.0"),
+        // Test support only: the in-process HTTPS fakes (Kubernetes API, OpenStack APIs).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: C libraries, each wrapped by exactly one Swift module
@@ -33,6 +37,11 @@ let package = Package(
             name: "CRabbitMQ",
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
         // MARK: Pure building blocks
@@ -46,6 +55,26 @@ let package = Package(
         .target(
             name: "AMQP",
             dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
+        // MARK: HTTP executors
+        .target(
+            name: "Curl",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Kubernetes",
+            dependencies: [
+                "Curl", "JSON", "Yams",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "OpenStack",
+            dependencies: ["Curl", "JSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
 
@@ -66,6 +95,51 @@ let package = Package(
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CurlTests",
+            dependencies: ["Curl", "FakeHTTP", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KubernetesTests",
+            dependencies: [
+                "Kubernetes", "Curl", "JSON", "FakeKubernetes", "FakeHTTP", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OpenStackTests",
+            dependencies: [
+                "OpenStack", "Curl", "JSON", "FakeOpenStack", "FakeHTTP", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // In-process HTTPS servers for tests and benchmarks (never linked into the worker).
+        .target(
+            name: "FakeHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/FakeHTTP",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FakeKubernetes",
+            dependencies: ["FakeHTTP", "JSON", "Yams"],
+            path: "Tests/FakeKubernetes",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FakeOpenStack",
+            dependencies: ["FakeHTTP", "JSON"],
+            path: "Tests/FakeOpenStack",
             swiftSettings: strict
         ),
         .target(
