@@ -187,8 +187,9 @@ final class CurlTransfer: @unchecked Sendable {
     // MARK: Engine thread
 
     private func headerLine(_ raw: UnsafeRawBufferPointer) {
-        var line = String(decoding: raw, as: UTF8.self)
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        var end = raw.count
+        while end > 0 && (raw[end - 1] == 10 || raw[end - 1] == 13) { end -= 1 }
+        let line = String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<end]), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             // A new response block (after 1xx interim responses, a fresh one replaces them).
             let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)

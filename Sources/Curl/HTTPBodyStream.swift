@@ -6,7 +6,12 @@ public struct HTTPBodyStream: AsyncSequence, Sendable {
 
     final class Handle: Sendable {
         let sink: StreamSink
-        init(sink: StreamSink) { self.sink = sink }
+        /// Keeps the client (and its engine thread) alive while the body is being read.
+        let client: HTTPClient
+        init(sink: StreamSink, client: HTTPClient) {
+            self.sink = sink
+            self.client = client
+        }
         deinit { sink.cancel() }
     }
 

@@ -71,7 +71,7 @@ public final class HTTPClient: Sendable {
         let sink = StreamSink(limit: configuration.streamBufferLimit, engine: engine)
         let transfer = try CurlTransfer(request: request, configuration: configuration, streaming: true, sink: sink)
         sink.attach(transfer)
-        let handle = HTTPBodyStream.Handle(sink: sink)
+        let handle = HTTPBodyStream.Handle(sink: sink, client: self)
         if !engine.submit(.add(transfer)) {
             throw HTTPClientError(kind: .shutdown, method: request.method, url: request.url)
         }

@@ -94,14 +94,15 @@ import Testing
     }
 
     @Test func slowConsumerGetsEveryByteInOrderThroughBackPressure() async throws {
-        let total = 4 << 20
+        let total = 2 << 20
+        let pattern = (0..<(total + 251)).map { UInt8(truncatingIfNeeded: $0 % 251) }
         let (server, pki) = try await Self.tlsServer { _ in
             let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
             Task {
                 var sent = 0
                 while sent < total {
                     let size = min(60_000, total - sent)
-                    continuation.yield((0..<size).map { UInt8(truncatingIfNeeded: ($0 + sent) % 251) })
+                    continuation.yield(Array(pattern[sent..<(sent + size)]))
                     sent += size
                 }
                 continuation.finish()
@@ -115,9 +116,8 @@ import Testing
         var intact = true
         var count = 0
         for try await chunk in response.body {
-            for (offset, byte) in chunk.enumerated() where byte != UInt8(truncatingIfNeeded: (received + offset) % 251) {
-                intact = false
-            }
+            let start = received % 251
+            if chunk[...] != pattern[start..<(start + chunk.count)] { intact = false }
             received += chunk.count
             count += 1
             if count % 16 == 0 { try await Task.sleep(for: .milliseconds(1)) }
@@ -267,20 +267,25 @@ import Testing
         }
         defer { Task { await server.shutdown() } }
         let http = try client(pki)
+        let (firstLine, signal) = AsyncStream<Void>.makeStream()
         let task = Task {
             let response = try await http.stream(HTTPRequest(url: server.baseURL + "/watch"))
             var lines = 0
-            for try await _ in response.body.lines { lines += 1 }
+            for try await _ in response.body.lines {
+                lines += 1
+                signal.yield()
+            }
             return lines
         }
-        try await Task.sleep(for: .milliseconds(200))
+        for await _ in firstLine { break }
         task.cancel()
         let result = await task.result
         if case .success(let lines) = result { Issue.record("stream ended normally after \(lines) lines") }
         for _ in 0..<100 where !terminated.load(ordering: .relaxed) {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(terminated.load(ordering: .relaxed))
+        let ended = terminated.load(ordering: .relaxed)
+        #expect(ended)
     }
 
     @Test func oversizedResponseFailsWithoutBufferingItAll() async throws {

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-public import NIOSSL
+import NIOSSL
 import Synchronization
 
 /// A request as the fake servers see it.
@@ -237,12 +237,13 @@ final class FakeHTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandl
             let handler = self.handler
             running = Task {
                 let response = await handler(request)
-                var headers = HTTPHeaders()
-                for (name, value) in response.headers { headers.add(name: name, value: value) }
+                var responseHeaders = HTTPHeaders()
+                for (name, value) in response.headers { responseHeaders.add(name: name, value: value) }
                 switch response.body {
                 case .bytes(let bytes):
-                    headers.replaceOrAdd(name: "Content-Length", value: String(bytes.count))
-                    if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+                    responseHeaders.replaceOrAdd(name: "Content-Length", value: String(bytes.count))
+                    if !keepAlive { responseHeaders.replaceOrAdd(name: "Connection", value: "close") }
+                    let headers = responseHeaders
                     eventLoop.execute {
                         let context = bound.value
                         let status = HTTPResponseStatus(statusCode: response.status)
@@ -254,7 +255,8 @@ final class FakeHTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandl
                         if !keepAlive { done.whenComplete { _ in bound.value.close(promise: nil) } }
                     }
                 case .stream(let chunks):
-                    headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+                    responseHeaders.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+                    let headers = responseHeaders
                     eventLoop.execute {
                         let status = HTTPResponseStatus(statusCode: response.status)
                         bound.value.writeAndFlush(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Throwaway certificates for the HTTPS fakes, made with the `openssl` command (installed by
 /// `tools/setup`) in a temporary directory: a CA, a server certificate for 127.0.0.1/localhost,
