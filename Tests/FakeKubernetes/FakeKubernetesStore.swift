@@ -33,6 +33,9 @@ public actor FakeKubernetesStore {
 
     public nonisolated let resources: [FakeResource]
     private var objects: [String: [String: [String: Entry]]] = [:]
+    /// resource → namespace → "key=value" → names: label-equality lookups stay fast with many
+    /// thousands of objects (status sync benchmarks).
+    private var labelIndex: [String: [String: [String: Set<String>]]] = [:]
     public private(set) var resourceVersion = 1000
     private var history: [HistoryEvent] = []
     private var historyStart = 0
@@ -151,8 +154,17 @@ public actor FakeKubernetesStore {
         let byNamespace = objects[key(resource)] ?? [:]
         let namespaces = namespace.map { [$0] } ?? byNamespace.keys.sorted()
         for ns in namespaces {
-            for (name, entry) in byNamespace[ns] ?? [:] {
-                if let nameField, name != nameField { continue }
+            guard let entries = byNamespace[ns] else { continue }
+            let candidates: [String]
+            if let nameField {
+                candidates = [nameField]
+            } else if let (labelKey, labelValue) = selector?.firstEquality {
+                candidates = Array(labelIndex[key(resource)]?[ns]?["\(labelKey)=\(labelValue)"] ?? [])
+            } else {
+                candidates = Array(entries.keys)
+            }
+            for name in candidates {
+                guard let entry = entries[name] else { continue }
                 if let selector, !selector.matches(Self.labels(entry.object)) { continue }
                 matched.append(("\(ns)/\(name)", entry.object))
             }
@@ -481,12 +493,27 @@ public actor FakeKubernetesStore {
         }
         metadata["resourceVersion"] = .string(String(resourceVersion))
         entry.object["metadata"] = .object(metadata)
+        if let old = objects[key(resource)]?[ns]?[name] { unindex(resource, ns, name, old.object) }
+        index(resource, ns, name, entry.object)
         objects[key(resource), default: [:]][ns, default: [:]][name] = entry
         record(HistoryEvent(resourceVersion: resourceVersion, resource: key(resource), namespace: ns, type: type, object: entry.object, oldLabels: oldLabels))
         return entry.object
     }
 
+    private func index(_ resource: FakeResource, _ ns: String, _ name: String, _ object: JSONObject) {
+        for (labelKey, labelValue) in Self.labels(object) {
+            labelIndex[key(resource), default: [:]][ns, default: [:]]["\(labelKey)=\(labelValue)", default: []].insert(name)
+        }
+    }
+
+    private func unindex(_ resource: FakeResource, _ ns: String, _ name: String, _ object: JSONObject) {
+        for (labelKey, labelValue) in Self.labels(object) {
+            labelIndex[key(resource)]?[ns]?["\(labelKey)=\(labelValue)"]?.remove(name)
+        }
+    }
+
     private func remove(_ resource: FakeResource, _ ns: String, _ name: String, _ entry: Entry) {
+        unindex(resource, ns, name, entry.object)
         objects[key(resource)]?[ns]?.removeValue(forKey: name)
         resourceVersion += 1
         var object = entry.object

@@ -63,6 +63,14 @@ struct LabelSelector: Sendable {
         return Set(trimmed.dropFirst().dropLast().split(separator: ",").map { String($0).trimmingCharacters(in: " ") })
     }
 
+    /// The first `key=value` requirement, for index lookups.
+    var firstEquality: (String, String)? {
+        for requirement in requirements {
+            if case .equals(let key, let value) = requirement { return (key, value) }
+        }
+        return nil
+    }
+
     func matches(_ labels: [String: String]) -> Bool {
         requirements.allSatisfy { requirement in
             switch requirement {
