@@ -30,6 +30,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/jpsim/Yams", "5.0.1"..<"7.0.0"),
+        // Test support only: the in-process HTTPS fakes (Kubernetes API, OpenStack APIs).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: C libraries, each wrapped by exactly one Swift module
@@ -47,6 +51,11 @@ let package = Package(
             name: "CMariaDB",
             pkgConfig: "libmariadb",
             providers: [.apt(["libmariadb-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
         // MARK: Pure building blocks
@@ -152,6 +161,26 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: HTTP executors
+        .target(
+            name: "Curl",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Kubernetes",
+            dependencies: [
+                "Curl", "JSON", "Yams",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "OpenStack",
+            dependencies: ["Curl", "JSON", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
         // MARK: Executable
         .executableTarget(
             name: "magnum-capi-worker",
@@ -243,6 +272,51 @@ let package = Package(
                 "Worker", "ClusterStore", "MagnumObjects", "JSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CurlTests",
+            dependencies: ["Curl", "FakeHTTP", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KubernetesTests",
+            dependencies: [
+                "Kubernetes", "Curl", "JSON", "FakeKubernetes", "FakeHTTP", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OpenStackTests",
+            dependencies: [
+                "OpenStack", "Curl", "JSON", "FakeOpenStack", "FakeHTTP", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // In-process HTTPS servers for tests and benchmarks (never linked into the worker).
+        .target(
+            name: "FakeHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/FakeHTTP",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FakeKubernetes",
+            dependencies: ["FakeHTTP", "JSON", "Yams"],
+            path: "Tests/FakeKubernetes",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FakeOpenStack",
+            dependencies: ["FakeHTTP", "JSON"],
+            path: "Tests/FakeOpenStack",
             swiftSettings: strict
         ),
         .target(
