@@ -139,5 +139,10 @@ public struct LogFileError: Error, Sendable, Equatable, CustomStringConvertible 
     public let path: String
     public let reason: String
 
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
     public var description: String { "cannot open log file \(path): \(reason)" }
 }

@@ -22,7 +22,8 @@ public protocol LogLineFormatter: Sendable {
 /// The bracket is `[global_request_id request_id user project domain system_scope user_domain
 /// project_domain]` (missing parts `-`, the global id left out when absent) when the record has a
 /// `request_id`, and `[-]` otherwise (`logging_default_format_string`). Other metadata follows the
-/// message as ` key=value` (sorted; values quoted when they contain spaces, quotes or `=`). DEBUG
+/// message as ` key=value` (sorted; values quoted when they contain spaces, quotes or `=`; lists
+/// and dictionaries as compact JSON). DEBUG
 /// lines end with `function file:line` (`logging_debug_format_suffix`). A multi-line message is
 /// written as several lines, each with the full prefix, so no line can pass for another record.
 public struct OsloLogFormatter: LogLineFormatter {
@@ -55,7 +56,13 @@ public struct OsloLogFormatter: LogLineFormatter {
         if let error = record.error { body += ": " + error }
         for key in remaining.keys.sorted() {
             guard let value = remaining[key] else { continue }
-            body += " " + key + "=" + Self.quoted(value.renderedText)
+            switch value {
+            case .array, .dictionary:
+                // Compact JSON is self-delimiting; quoting it again would only add backslashes.
+                body += " " + key + "=" + value.renderedText
+            case .string, .stringConvertible:
+                body += " " + key + "=" + Self.quoted(value.renderedText)
+            }
         }
         if record.level <= .debug {
             body += " \(record.function) \(record.file):\(record.line)"
