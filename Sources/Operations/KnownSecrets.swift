@@ -13,7 +13,13 @@ public final class KnownSecrets: Sendable {
     /// without protecting anything (the key=value and URL rules still hide them in context).
     public static let minimumLength = 4
 
-    private let literals = Mutex<[String]>([])
+    /// A registered form, with its UTF-8 bytes for a fast presence check.
+    struct Literal: Sendable {
+        let text: String
+        let bytes: [UInt8]
+    }
+
+    private let literals = Mutex<[Literal]>([])
 
     public init(_ values: [String] = []) {
         register(contentsOf: values)
@@ -33,11 +39,11 @@ public final class KnownSecrets: Sendable {
         guard !forms.isEmpty else { return }
         literals.withLock { list in
             var changed = false
-            for form in forms where !list.contains(form) {
-                list.append(form)
+            for form in forms where !list.contains(where: { $0.text == form }) {
+                list.append(Literal(text: form, bytes: Array(form.utf8)))
                 changed = true
             }
-            if changed { list.sort { $0.count > $1.count } }
+            if changed { list.sort { $0.bytes.count > $1.bytes.count } }
         }
     }
 
@@ -59,7 +65,10 @@ public final class KnownSecrets: Sendable {
     }
 
     /// The registered literals, longest first.
-    public var values: [String] { literals.withLock { $0 } }
+    public var values: [String] { literals.withLock { $0.map(\.text) } }
+
+    /// The registered literals with their bytes, longest first.
+    var entries: [Literal] { literals.withLock { $0 } }
 
     public var isEmpty: Bool { literals.withLock { $0.isEmpty } }
 

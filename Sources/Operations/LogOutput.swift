@@ -79,10 +79,7 @@ public final class LogOutput: Sendable {
             function: event.function,
             line: event.line,
             pid: Self.pid)
-        var line = formatter.format(record)
-        for literal in redactor.knownSecrets.values where line.contains(literal) {
-            line = line.replacingOccurrences(of: literal, with: LogRedactor.mask)
-        }
+        let line = redactor.redactKnownSecrets(formatter.format(record))
         for sink in sinks { sink.write(line, record: record) }
     }
 

@@ -38,24 +38,39 @@ public struct LogRedactor: Sendable {
     /// The text with every secret replaced by `***`.
     public func redact(_ text: String) -> String {
         guard !text.isEmpty else { return text }
-        var result = text
-        for literal in knownSecrets.values where result.contains(literal) {
-            result = result.replacingOccurrences(of: literal, with: Self.mask)
-        }
-        let lowered = result.lowercased()
-        for rule in Self.rules where rule.triggers.isEmpty || rule.triggers.contains(where: { lowered.contains($0) }) {
+        var result = redactKnownSecrets(text)
+        // A single word (ids, names, numbers: most metadata values) can only hold a token by its
+        // shape; the key, URL and header rules need punctuation or spaces.
+        let singleWord = result.utf8.allSatisfy(Self.isWordByte)
+        let lowered = Array(result.lowercased().utf8)
+        for rule in Self.rules where !(singleWord && rule.needsPunctuation)
+            && rule.triggers.allSatisfy({ group in group.contains { Self.contains(lowered, $0) } }) {
             result = rule.regex.stringByReplacingMatches(
                 in: result, range: NSRange(result.startIndex..., in: result), withTemplate: rule.template)
         }
         return Self.maskOpaqueRuns(result)
     }
 
+    /// Only the registered secrets (the last pass over a formatted line).
+    func redactKnownSecrets(_ text: String) -> String {
+        let literals = knownSecrets.entries
+        guard !literals.isEmpty else { return text }
+        var result = text
+        var bytes = Array(result.utf8)
+        for literal in literals where Self.contains(bytes, literal.bytes) {
+            result = result.replacingOccurrences(of: literal.text, with: Self.mask)
+            bytes = Array(result.utf8)
+        }
+        return result
+    }
+
     // MARK: Metadata
 
-    /// Metadata with every value redacted; the whole value of a secret-looking key is hidden.
+    /// Metadata with every value (and key) redacted; the whole value of a secret-looking key is
+    /// hidden.
     public func redact(_ metadata: Logger.Metadata) -> Logger.Metadata {
         var out: Logger.Metadata = [:]
-        for (key, value) in metadata { out[key] = redact(value, key: key) }
+        for (key, value) in metadata { out[redact(key)] = redact(value, key: key) }
         return out
     }
 
@@ -69,7 +84,7 @@ public struct LogRedactor: Sendable {
         case .array(let items): return .array(items.map { redact($0, key: nil) })
         case .dictionary(let dict):
             var out: Logger.Metadata = [:]
-            for (k, v) in dict { out[k] = redact(v, key: k) }
+            for (k, v) in dict { out[redact(k)] = redact(v, key: k) }
             return .dictionary(out)
         }
     }
@@ -88,7 +103,12 @@ public struct LogRedactor: Sendable {
     /// Key suffixes that name something about a secret, not the secret.
     static let keyExclusions =
         #"(?<![_.-]id|[_.-]ids|name|names|[_.-]file|[_.-]files|[_.-]path|[_.-]dir|[_.-]type|[_.-]url|[_.-]uri|[_.-]ref|[_.-]refs|[_.-]expiry|[_.-]expires|[_.-]expires_at|[_.-]ttl|[_.-]count|[_.-]length|[_.-]size|[_.-]format|[_.-]endpoint|[_.-]enabled|[_.-]total)"#
-    static let key = #"[A-Za-z0-9_.-]*?"# + keyStems + #"[A-Za-z0-9_.-]*"# + keyExclusions
+    /// A whole key word that contains a stem and does not end in an exclusion. The lookahead
+    /// finds the stem, the possessive run takes the whole word without backtracking: each word is
+    /// looked at once, so long lines cost linear time.
+    static let keyBody = #"(?=[A-Za-z0-9_.-]*?"# + keyStems + #")[A-Za-z0-9_.-]++"# + keyExclusions
+    /// `keyBody` starting at the beginning of a word.
+    static let key = #"(?<![A-Za-z0-9_.-])"# + keyBody
 
     static let secretKeyRegex = try? NSRegularExpression(
         pattern: "^" + key + "$", options: [.caseInsensitive])
@@ -97,68 +117,103 @@ public struct LogRedactor: Sendable {
         let name: String
         let regex: NSRegularExpression
         let template: String
-        /// Lower-case substrings one of which must be present for the rule to be tried (speed).
-        let triggers: [String]
+        /// Groups of lower-case substrings: the rule is tried only when every group has one of
+        /// its substrings in the lower-cased text (most lines skip most rules).
+        let triggers: [[[UInt8]]]
+        /// Whether a match needs a character other than letters, digits, `_`, `.` and `-`.
+        var needsPunctuation: Bool { name != "fernet-token" && name != "jwt" }
+    }
+
+    static func isWordByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
     }
 
     static let stemTriggers = ["pass", "pwd", "pswd", "secret", "token", "credential", "key", "cookie",
                                "authorization", "configdrive"]
 
-    /// (name, pattern, template, triggers)
-    static let ruleSpecs: [(String, String, String, [String])] = [
+    /// (name, pattern, template, trigger groups)
+    static let ruleSpecs: [(String, String, String, [[String]])] = [
         ("pem-private-key",
          #"-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|\z)"#,
-         "***", ["private key"]),
+         "***", [["private key"]]),
         ("url-password",
          #"((?:[A-Za-z][A-Za-z0-9+.-]*://|,)[^\s:/?#@,"'<>\\]*):[^\s/?#,"'<>\\]*@"#,
-         "$1:***@", ["@"]),
+         "$1:***@", [["@"], [":"]]),
         ("http-credential-header",
          #"(?i)\b((?:proxy-)?authorization|x-auth-token|x-subject-token|x-service-token|x-auth-key|set-cookie|cookie)(["']?[ \t]*[:=][ \t]*["']?)(?!\*\*\*)[^\r\n"']+"#,
-         "$1$2***", ["authorization", "x-auth", "x-subject", "x-service", "cookie"]),
+         "$1$2***", [["authorization", "x-auth", "x-subject", "x-service", "cookie"]]),
         ("http-credential-scheme",
          #"\b(Bearer|bearer|BEARER|Basic|Negotiate)([ \t]+)(?![a-z]+\b)[A-Za-z0-9._~+/=-]{8,}"#,
-         "$1$2***", ["bearer", "basic", "negotiate"]),
+         "$1$2***", [["bearer", "basic", "negotiate"]]),
         ("quoted-value-double",
          #"(?i)(["']?"# + key + #"["']?[ \t]*[:=][ \t]*u?)"(?:[^"\\\r\n]|\\.)*""#,
-         "$1\"***\"", stemTriggers),
+         "$1\"***\"", [stemTriggers, ["\""], [":", "="]]),
         ("quoted-value-single",
          #"(?i)(["']?"# + key + #"["']?[ \t]*[:=][ \t]*u?)'(?:[^'\\\r\n]|\\.)*'"#,
-         "$1'***'", stemTriggers),
+         "$1'***'", [stemTriggers, ["'"], [":", "="]]),
         ("escaped-json-value",
          #"(?i)(\\+""# + key + #"\\+"[ \t]*:[ \t]*\\+")[^"]*?(?=\\+")"#,
-         "$1***", stemTriggers),
+         "$1***", [stemTriggers, ["\\\""]]),
         ("table-cell",
          #"(?i)(\|[ \t]*"# + key + #"[ \t]*\|[ \t]*)[^|\r\n]*?([ \t]*\|)"#,
-         "$1***$2", stemTriggers),
+         "$1***$2", [stemTriggers, ["|"]]),
         ("cli-option",
-         #"(?i)((?<![A-Za-z0-9_])--"# + key + #"[ \t]+)(?!-)("(?:[^"\\]|\\.)*"|'[^']*'|\S+)"#,
-         "$1***", stemTriggers),
+         #"(?i)((?<![A-Za-z0-9_])--"# + keyBody + #"[ \t]+)(?!-)("(?:[^"\\]|\\.)*"|'[^']*'|\S+)"#,
+         "$1***", [stemTriggers, ["--"]]),
         ("key-equals-value",
          #"(?i)("# + key + #"[ \t]*=[ \t]*)(?!["'\s])(?!\*\*\*)[^\s"'&]+"#,
-         "$1***", stemTriggers),
+         "$1***", [stemTriggers, ["="]]),
         ("yaml-block-scalar",
          #"(?im)(^([ \t]*)(?:-[ \t]+)?"# + key + #"[ \t]*:[ \t]*[|>][-+0-9]*[ \t]*\r?\n)(?:\2[ \t]+[^\r\n]*(?:\r?\n|\z))+"#,
-         "$1$2  ***\n", stemTriggers),
+         "$1$2  ***\n", [stemTriggers, [":"], ["|", ">"], ["\n"]]),
         ("yaml-value",
          #"(?im)(^[ \t]*(?:-[ \t]+)?"# + key + #"[ \t]*:[ \t]*)(?!["'|>\s])(?!\*\*\*)[^\r\n]+"#,
-         "$1***", stemTriggers),
+         "$1***", [stemTriggers, [":"]]),
         ("flow-mapping-value",
          #"(?i)([{,][ \t]*"# + key + #"[ \t]*:[ \t]*)(?!["'\s])(?!\*\*\*)[^,}\r\n]+"#,
-         "$1***", stemTriggers),
+         "$1***", [stemTriggers, [":"], ["{", ","]]),
         ("xml-element",
          #"(?i)(<("# + key + #")(?:\s[^>]*)?>)[^<]*(</\2\s*>)"#,
-         "$1***$3", stemTriggers),
+         "$1***$3", [stemTriggers, ["<"]]),
         ("fernet-token",
          #"(?<![A-Za-z0-9_-])gAAAAA[A-Za-z0-9_-]{32,}={0,2}"#,
-         "***", ["gaaaaa"]),
+         "***", [["gaaaaa"]]),
         ("jwt",
          #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"#,
-         "***", ["eyj"]),
+         "***", [["eyj"]]),
     ]
 
     static let rules: [Rule] = ruleSpecs.compactMap { name, pattern, template, triggers in
         (try? NSRegularExpression(pattern: pattern)).map {
-            Rule(name: name, regex: $0, template: template, triggers: triggers)
+            Rule(name: name, regex: $0, template: template, triggers: triggers.map { $0.map { Array($0.utf8) } })
+        }
+    }
+
+    /// Whether `needle` occurs in `haystack` (memchr + memcmp: this runs for every rule on every
+    /// line, and must stay cheap even in debug builds).
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count else { return false }
+        return haystack.withUnsafeBytes { h -> Bool in
+            needle.withUnsafeBytes { n -> Bool in
+                guard let hBase = h.baseAddress, let nBase = n.baseAddress else { return false }
+                let first = Int32(n[0])
+                let lastStart = h.count - n.count
+                var start = 0
+                while start <= lastStart {
+                    guard let found = memchr(hBase + start, first, lastStart - start + 1) else { return false }
+                    let index = hBase.distance(to: UnsafeRawPointer(found))
+                    if memcmp(hBase + index, nBase, n.count) == 0 { return true }
+                    start = index + 1
+                }
+                return false
+            }
         }
     }
 

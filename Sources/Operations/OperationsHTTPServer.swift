@@ -60,7 +60,11 @@ public struct OperationsHTTPServer: Service {
                 await onListening(channel.localAddress?.port ?? configuredPort)
             },
             logger: logger)
-        try await app.run()
+        do {
+            try await app.run()
+        } catch {
+            throw OperationsHTTPServerError(host: settings.host, port: settings.port, underlying: "\(error)")
+        }
     }
 
     static func response(_ report: HealthReport) -> Response {
@@ -73,5 +77,18 @@ public struct OperationsHTTPServer: Service {
         headers[.contentType] = contentType
         headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// The metrics and health endpoints could not run (most often: the address is in use or not
+/// local), with the options to fix.
+public struct OperationsHTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+    public let underlying: String
+
+    public var description: String {
+        "metrics and health endpoints on \(host):\(port) failed: \(underlying) "
+            + "(check [capi_worker] metrics_bind_address and metrics_port, or set metrics_enabled = false)"
     }
 }

@@ -1,4 +1,5 @@
 import JSON
+import Logging
 import Operations
 import Prometheus
 import Testing
@@ -112,5 +113,23 @@ import Testing
             try await HTTPTestClient.get(port: port, path: "/debug/vars")
         }
         #expect(response.status == 404)
+    }
+}
+
+extension OperationsHTTPServerTests {
+    @Test func aPortInUseIsAClearErrorNamingTheOptions() async throws {
+        let registry = PrometheusCollectorRegistry()
+        try await withOperationsServer(registry: registry, health: HealthMonitor()) { port in
+            let second = OperationsHTTPServer(
+                settings: HTTPEndpointSettings(enabled: true, host: "127.0.0.1", port: port), registry: registry,
+                health: HealthMonitor(), logger: .init(label: "second") { _ in SwiftLogNoOpLogHandler() })
+            do {
+                try await second.run()
+                Issue.record("a second server bound the same port")
+            } catch let error as OperationsHTTPServerError {
+                #expect(error.port == port)
+                #expect(error.description.contains("metrics_port"))
+            }
+        }
     }
 }
