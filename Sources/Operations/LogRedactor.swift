@@ -143,7 +143,7 @@ public struct LogRedactor: Sendable {
          #"-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|\z)"#,
          "***", [["private key"]]),
         ("url-password",
-         #"((?:[A-Za-z][A-Za-z0-9+.-]*://|,)[^\s:/?#@,"'<>\\]*):[^\s/?#,"'<>\\]*@"#,
+         #"((?:(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://|,)[^\s:/?#@,"'<>\\]*):[^\s/?#,"'<>\\]*@"#,
          "$1:***@", [["@"], [":"]]),
         ("http-credential-header",
          #"(?i)\b((?:proxy-)?authorization|x-auth-token|x-subject-token|x-service-token|x-auth-key|set-cookie|cookie)(["']?[ \t]*[:=][ \t]*["']?)(?!\*\*\*)[^\r\n"']+"#,
