@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 import Logging
 import Operations
@@ -91,5 +92,30 @@ import Testing
         let logger = Logger(label: "boot") { logging.makeHandler(label: $0) }
         logger.info("uses LateSecret8")
         #expect(capture.messages == ["uses ***"])
+    }
+
+    @Test func aLogFileThatCannotBeOpenedKeepsThePreviousOutput() throws {
+        let capture = LogCapture()
+        let logging = OperationsLogging(output: LogOutput(
+            formatter: OsloLogFormatter(localTime: false), redactor: LogRedactor(), sinks: [capture], level: .info))
+        let dir = try TemporaryDirectory()
+        #expect(throws: LogFileError.self) {
+            try logging.configure(LoggingSettings(destinations: [.file(path: dir.file("no/such/dir/w.log"))]))
+        }
+        let logger = Logger(label: "fallback") { logging.makeHandler(label: $0) }
+        logger.info("still logged")
+        #expect(capture.messages == ["still logged"])
+    }
+
+    @Test func configureSwitchesFormatAndDestination() throws {
+        let dir = try TemporaryDirectory()
+        let logging = OperationsLogging()
+        let logger = Logger(label: "switch") { logging.makeHandler(label: $0) }
+        try logging.configure(LoggingSettings(level: .debug, format: .json, destinations: [.file(path: dir.file("w.log"))]))
+        logger.debug("as json", metadata: ["cluster_uuid": "c-1"])
+        let object = try JSONValue(parsing: dir.read("w.log").trimmingCharacters(in: .newlines))
+        #expect(object["level"] == "DEBUG")
+        #expect(object["logger"] == "magnum_capi_worker.switch")
+        #expect(object["metadata"] == ["cluster_uuid": "c-1"])
     }
 }
