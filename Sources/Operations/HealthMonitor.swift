@@ -96,9 +96,9 @@ public final class HealthMonitor: Sendable {
 
     // MARK: Liveness
 
-    public func liveness() -> HealthReport {
+    /// - Parameter now: the instant to judge heartbeats at (tests pass a later one instead of sleeping).
+    public func liveness(at now: ContinuousClock.Instant = .now) -> HealthReport {
         let heartbeats = state.withLock { $0.heartbeats }
-        let now = ContinuousClock.now
         let statuses = heartbeats.map { heartbeat -> HealthCheckStatus in
             let age = heartbeat.age(at: now)
             let fresh = age <= heartbeat.maxAge

@@ -31,13 +31,14 @@ import Testing
 
     @Test func healthzIsLivenessFromHeartbeats() async throws {
         let health = HealthMonitor()
-        let heartbeat = health.heartbeat("rpc_consumer", maxAge: .milliseconds(500))
+        let consumer = health.heartbeat("rpc_consumer", maxAge: .seconds(3600))
+        consumer.beat()
         let (ok, stale, again) = try await withOperationsServer(registry: PrometheusCollectorRegistry(), health: health) { port in
-            heartbeat.beat()
             let ok = try await HTTPTestClient.get(port: port, path: "/healthz")
-            try await Task.sleep(for: .milliseconds(600))
+            // A loop that must beat every nanosecond is always late: the probe must fail.
+            _ = health.heartbeat("status_sync", maxAge: .nanoseconds(1))
             let stale = try await HTTPTestClient.get(port: port, path: "/healthz")
-            heartbeat.beat()
+            health.removeHeartbeat(named: "status_sync")
             let again = try await HTTPTestClient.get(port: port, path: "/healthz")
             return (ok, stale, again)
         }
@@ -47,14 +48,21 @@ import Testing
         #expect(body["status"] == "ok")
         #expect(body["checks"]?[0]?["name"] == "rpc_consumer")
         #expect(stale.status == 503)
-        #expect(try JSONValue(parsing: stale.text)["status"] == "failed")
+        let staleBody = try JSONValue(parsing: stale.text)
+        #expect(staleBody["status"] == "failed")
+        #expect(staleBody["checks"]?[1]?["name"] == "status_sync")
+        #expect(staleBody["checks"]?[1]?["status"] == "failed")
         #expect(again.status == 200)
     }
 
     @Test func readyzReportsEachCheckAndFailsOnARequiredOne() async throws {
         let health = HealthMonitor(settings: .init(checkTimeout: .milliseconds(100), cacheDuration: .zero))
-        health.registerReadinessCheck(ReadinessCheck.broker) { .healthy("connected") }
-        health.registerReadinessCheck(ReadinessCheck.helm, required: false) { .unhealthy("helm 3.17.2 too old") }
+        // Only the check meant to time out keeps the 100 ms default: on a loaded machine the others
+        // must not time out by accident.
+        health.registerReadinessCheck(ReadinessCheck.broker, timeout: .seconds(60)) { .healthy("connected") }
+        health.registerReadinessCheck(ReadinessCheck.helm, required: false, timeout: .seconds(60)) {
+            .unhealthy("helm 3.17.2 too old")
+        }
         let ready = try await withOperationsServer(registry: PrometheusCollectorRegistry(), health: health) { port in
             try await HTTPTestClient.get(port: port, path: "/readyz")
         }
@@ -71,7 +79,7 @@ import Testing
         #expect(checks[1]["reason"] == "helm 3.17.2 too old")
         #expect(checks[0]["duration_ms"]?.doubleValue != nil)
 
-        health.registerReadinessCheck(ReadinessCheck.database) {
+        health.registerReadinessCheck(ReadinessCheck.database, timeout: .seconds(60)) {
             throw HTTPTestClientError(description: "connect to mysql://magnum:DbPass77@db: refused")
         }
         health.registerReadinessCheck(ReadinessCheck.managementCluster) {
@@ -93,7 +101,7 @@ import Testing
     }
 
     @Test func readyzAnswersFromTheCacheBetweenRuns() async throws {
-        let health = HealthMonitor(settings: .init(checkTimeout: .seconds(1), cacheDuration: .seconds(30)))
+        let health = HealthMonitor(settings: .init(checkTimeout: .seconds(60), cacheDuration: .seconds(30)))
         let runs = CallCounter()
         health.registerReadinessCheck(ReadinessCheck.database) {
             runs.increment()

@@ -45,7 +45,7 @@ import Glibc
     }
 
     @Test func gracefulShutdownFailsReadinessFirstDrainsThenStopsTheEndpoints() async throws {
-        let health = HealthMonitor(settings: .init(checkTimeout: .seconds(1), cacheDuration: .zero))
+        let health = HealthMonitor(settings: .init(checkTimeout: .seconds(60), cacheDuration: .zero))
         health.registerReadinessCheck(ReadinessCheck.broker) { .healthy() }
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let started = Gate(), mayFinish = Gate(), events = Events()

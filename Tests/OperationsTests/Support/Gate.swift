@@ -36,8 +36,9 @@ final class CallCounter: Sendable {
     var value: Int { count.withLock { $0 } }
 }
 
-/// Waits (polling briefly) until `condition` holds, or fails after `timeout`.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws -> Bool {
+/// Waits (polling briefly) until `condition` holds, or fails after `timeout` (generous: a loaded
+/// CI machine can stall the cooperative pool for seconds; success returns at once).
+func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
