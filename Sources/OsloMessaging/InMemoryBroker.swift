@@ -507,7 +507,7 @@ public actor InMemoryBroker {
 
 struct InMemorySettler: DeliverySettling {
     let broker: InMemoryBroker
-    func settle(_ delivery: Delivery, as settlement: Settlement) async throws {
+    func settle(_ delivery: Delivery, as settlement: Settlement, reason: String?) async throws {
         try await broker.settle(deliveryTag: delivery.deliveryTag, as: settlement)
     }
 }

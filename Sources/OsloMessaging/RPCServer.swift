@@ -37,6 +37,9 @@ public struct RPCServerStatistics: Sendable, Equatable {
     public var acked = 0
     public var requeued = 0
     public var deadLettered = 0
+    /// Settlements refused because the delivery came on a connection that is gone (the broker
+    /// redelivers those messages).
+    public var lostOwnership = 0
     public init() {}
 }
 
@@ -219,7 +222,12 @@ struct RPCRequestProcessor: Sendable {
                 try await delivery.settle(.ack)
                 count { $0.acked += 1 }
             } catch {
-                log.warning("discarding RPC request: acknowledge failed: \(error)")
+                if let error = error as? TransportError, error.kind == .lostOwnership {
+                    count { $0.lostOwnership += 1 }
+                    log.warning("not handling RPC request: it arrived on a connection that was lost, so it cannot be acknowledged; the broker delivers it again")
+                } else {
+                    log.warning("discarding RPC request: acknowledge failed: \(error)")
+                }
                 if let uniqueID = request.uniqueID { duplicates.forget(uniqueID) }
                 return
             }
@@ -263,14 +271,19 @@ struct RPCRequestProcessor: Sendable {
         }
         if policy.timing == .afterOutcome {
             if settlement == .requeue, let uniqueID = request.uniqueID { duplicates.forget(uniqueID) }
-            if settlement == .deadLetter { log.error("dead-lettering request after handler failure") }
-            await settle(delivery, settlement, log)
+            var reason: String?
+            if settlement == .deadLetter {
+                log.error("dead-lettering request after handler failure")
+                reason = "\(request.isCall ? "call" : "cast") \(request.method) failed: "
+                    + (failure.map { RemoteFailure(error: $0) }.map { "\($0.moduleName).\($0.className): \($0.message)" } ?? "no error")
+            }
+            await settle(delivery, settlement, log, reason: reason)
         }
     }
 
-    private func settle(_ delivery: Delivery, _ settlement: Settlement, _ log: Logger) async {
+    private func settle(_ delivery: Delivery, _ settlement: Settlement, _ log: Logger, reason: String? = nil) async {
         do {
-            try await delivery.settle(settlement)
+            try await delivery.settle(settlement, reason: reason)
             count {
                 switch settlement {
                 case .ack: $0.acked += 1
@@ -278,6 +291,9 @@ struct RPCRequestProcessor: Sendable {
                 case .deadLetter: $0.deadLettered += 1
                 }
             }
+        } catch let error as TransportError where error.kind == .lostOwnership {
+            count { $0.lostOwnership += 1 }
+            log.warning("could not \(settlement.rawValue) delivery: it arrived on a connection that was lost; the broker delivers it again (\(error))")
         } catch {
             log.warning("could not \(settlement.rawValue) delivery: \(error)")
         }
@@ -298,7 +314,7 @@ struct RPCRequestProcessor: Sendable {
                                  uniqueID: Identifiers.uuidHex())
             await sendReply(reply, to: replyTarget.replyQueue, logger: log)
         }
-        await settle(delivery, .deadLetter, log)
+        await settle(delivery, .deadLetter, log, reason: "malformed RPC request: \(decodingError)")
     }
 
     /// Publishes a reply (or keep-alive); a returned reply is logged and dropped. Returns whether
