@@ -48,7 +48,6 @@ public final class AMQPTransport: MessageTransport {
     let declareSlot: ChannelSlot
     let publishSlot: ChannelSlot
     private let state = Mutex(State())
-    private let watchers: [Task<Void, Never>]
 
     struct State {
         var closed = false
@@ -68,35 +67,8 @@ public final class AMQPTransport: MessageTransport {
         self.logger = logger
         declareSlot = ChannelSlot(connection: listener, confirms: false)
         publishSlot = ChannelSlot(connection: sender, confirms: true)
-        watchers = [("listen", listener), ("send", sender)].map { role, connection in
-            let events = connection.events()
-            return Task { [logger] in
-                for await event in events {
-                    switch event {
-                    case .disconnected(let error):
-                        logger.error("AMQP \(role) connection lost: \(error); reconnecting")
-                    case .reconnectFailed(let round, let delay, let error):
-                        logger.warning("AMQP \(role) connection: reconnect round \(round) failed (\(error)); next in \(delay)")
-                    case .reconnected(let endpoint):
-                        logger.info("AMQP \(role) connection re-established to \(endpoint); consumers resumed")
-                    case .blocked(let reason):
-                        logger.warning("AMQP \(role) connection blocked by the broker: \(reason)")
-                    case .unblocked:
-                        logger.info("AMQP \(role) connection unblocked")
-                    case .channelClosed(let channel, let error):
-                        logger.debug("AMQP \(role) channel \(channel) closed: \(error)")
-                    case .queueRenamed(let from, let to):
-                        logger.info("AMQP \(role): queue \(from) is now \(to)")
-                    case .connected, .closed:
-                        break
-                    }
-                }
-            }
-        }
-    }
-
-    deinit {
-        for watcher in watchers { watcher.cancel() }
+        // The AMQP module logs what happens to each connection (lost, reconnect rounds,
+        // restored, blocked) with the connection's name; nothing to add here.
     }
 
     /// Opens the listening and the sending connection (each to the first endpoint that answers).

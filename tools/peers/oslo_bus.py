@@ -29,6 +29,7 @@ Operations:
   server_received {handle} -> {"received": [{"method", "args", "server"}]}
   stop_server {handle} -> {}
   notify {publisher_id, event_type, payload, priority, topics, context?}        -> {}
+         (context: keyword arguments of magnum's RequestContext; oslo sends its redacted_copy())
   start_listener {topics, pool?} -> {"handle": H};  listener_received {handle};  stop_listener
   option_specs -> {"options": {"group.name": {kind, default, choices, min, max, secret, deprecated}}}
          oslo.messaging's own option definitions
@@ -58,9 +59,12 @@ from oslo_messaging._tracing import client as om_tracing  # noqa: E402
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher  # noqa: E402
 import pika  # noqa: E402
 
+from magnum.common import context as magnum_context  # noqa: E402
 from magnum.common import exception as magnum_exception  # noqa: E402
 
 cfg.CONF.register_opts(rpc_dispatcher._dispatcher_opts)
+# Magnum's RequestContext reads the global configuration (policy): parse an empty one.
+cfg.CONF([], project="magnum", default_config_files=[], default_config_dirs=[])
 
 _out_lock = threading.Lock()
 _transports = {}
@@ -288,7 +292,9 @@ def op_notify(req):
     transport = transport_for(req, kind="notification")
     notifier = oslo_messaging.Notifier(transport, publisher_id=req["publisher_id"], driver="messagingv2",
                                        topics=req.get("topics", ["notifications"]))
-    getattr(notifier, req.get("priority", "info"))(req.get("context") or {}, req["event_type"], req["payload"])
+    # oslo drops a plain dict context (it cannot redact it): send Magnum's RequestContext.
+    ctxt = magnum_context.RequestContext(**req["context"]) if req.get("context") else {}
+    getattr(notifier, req.get("priority", "info"))(ctxt, req["event_type"], req["payload"])
     return {}
 
 
