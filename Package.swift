@@ -176,7 +176,9 @@ let package = Package(
         .target(
             name: "OsloMessaging",
             dependencies: [
+                "AMQP",
                 "JSON",
+                "OsloConfig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
@@ -233,6 +235,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "oslo-bench",
+            dependencies: ["OsloMessaging", "JSON", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/oslo-bench",
+            swiftSettings: strict
+        ),
+
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "SchemaTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
@@ -276,6 +285,15 @@ let package = Package(
         .testTarget(
             name: "OsloMessagingTests",
             dependencies: ["OsloMessaging", "JSON", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
+        .testTarget(
+            name: "OsloInteropTests",
+            dependencies: [
+                "OsloMessaging", "OsloConfig", "AMQP", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
 

@@ -81,6 +81,8 @@ public actor InMemoryBroker {
     private var queues: [String: QueueState] = [:]
     private var consumers: [String: ConsumerState] = [:]
     private var tagOwner: [UInt64: String] = [:]
+    /// Delivery tags of connections that were closed before they were settled.
+    private var lostTags: Set<UInt64> = []
     private var nextDeliveryTag: UInt64 = 1
     private var nextConsumerNumber = 1
     private var nextConnection = 1
@@ -372,6 +374,7 @@ public actor InMemoryBroker {
             guard let consumer = consumers.removeValue(forKey: tag) else { continue }
             for deliveryTag in consumer.unacked.keys.sorted().reversed() {
                 tagOwner[deliveryTag] = nil
+                lostTags.insert(deliveryTag)
                 if let message = consumer.unacked[deliveryTag] { returnToQueue(message, queue: consumer.queue) }
             }
             dispatch(consumer.queue)
@@ -491,6 +494,9 @@ public actor InMemoryBroker {
     }
 
     func settle(deliveryTag: UInt64, as settlement: Settlement) throws(TransportError) {
+        if lostTags.remove(deliveryTag) != nil {
+            throw TransportError(.lostOwnership, "delivery \(deliveryTag) came on a connection that was closed; it was requeued")
+        }
         guard let tag = tagOwner.removeValue(forKey: deliveryTag), var consumer = consumers[tag],
               let message = consumer.unacked.removeValue(forKey: deliveryTag) else {
             throw TransportError(.preconditionFailed, replyCode: 406, "PRECONDITION_FAILED - unknown delivery tag \(deliveryTag)")
@@ -507,7 +513,7 @@ public actor InMemoryBroker {
 
 struct InMemorySettler: DeliverySettling {
     let broker: InMemoryBroker
-    func settle(_ delivery: Delivery, as settlement: Settlement) async throws {
+    func settle(_ delivery: Delivery, as settlement: Settlement, reason: String?) async throws {
         try await broker.settle(deliveryTag: delivery.deliveryTag, as: settlement)
     }
 }

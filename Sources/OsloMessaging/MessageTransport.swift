@@ -201,8 +201,9 @@ public enum Settlement: String, Sendable, Equatable, Codable {
     case ack
     /// `basic.nack`/`reject` with requeue: deliver it again (redelivered, delivery count + 1).
     case requeue
-    /// `basic.reject` without requeue: the queue's dead-letter exchange gets it (or the broker
-    /// drops it when none is configured).
+    /// Keep it aside for an operator: `basic.reject` without requeue when the queue has a
+    /// dead-letter exchange; `AMQPTransport` republishes it to its dead-letter queue (with the
+    /// reason in headers) when the queue has none, so it is never silently dropped.
     case deadLetter = "dead_letter"
 }
 
@@ -224,7 +225,9 @@ public struct ConsumeRequest: Sendable, Equatable {
 
 /// Finishes deliveries for the transport that made them.
 public protocol DeliverySettling: Sendable {
-    func settle(_ delivery: Delivery, as settlement: Settlement) async throws
+    /// `reason` says why a message is dead-lettered (for the operator who finds it there); it
+    /// must not contain secrets. Transports may ignore it for other settlements.
+    func settle(_ delivery: Delivery, as settlement: Settlement, reason: String?) async throws
 }
 
 /// One message received from a queue. It stays unacknowledged (and counts against the prefetch)
@@ -266,8 +269,11 @@ public struct Delivery: Sendable {
                  consumerTag: consumerTag, settler: settler)
     }
 
-    public func settle(_ settlement: Settlement) async throws {
-        try await settler.settle(self, as: settlement)
+    /// Finishes the delivery. Throws `TransportError` `.lostOwnership` when the connection or
+    /// channel it came on is gone (the broker has put it back on its queue and delivers it
+    /// again; nothing was sent on the new connection).
+    public func settle(_ settlement: Settlement, reason: String? = nil) async throws {
+        try await settler.settle(self, as: settlement, reason: reason)
     }
 }
 
@@ -277,22 +283,54 @@ public struct Subscription: AsyncSequence, Sendable {
     public typealias Element = Delivery
     public let queue: String
     public let consumerTag: String
-    let deliveries: AsyncThrowingStream<Delivery, any Error>
+    private let source: Source
     let onCancel: @Sendable () async -> Void
+
+    enum Source: Sendable {
+        case stream(AsyncThrowingStream<Delivery, any Error>)
+        /// A transport's own iterator, made once per `makeAsyncIterator()` (no stream in between).
+        case pull(@Sendable () -> any DeliveryPulling)
+    }
 
     public init(queue: String, consumerTag: String, deliveries: AsyncThrowingStream<Delivery, any Error>,
                 onCancel: @escaping @Sendable () async -> Void) {
         self.queue = queue
         self.consumerTag = consumerTag
-        self.deliveries = deliveries
+        self.source = .stream(deliveries)
+        self.onCancel = onCancel
+    }
+
+    init(queue: String, consumerTag: String, pull: @escaping @Sendable () -> any DeliveryPulling,
+         onCancel: @escaping @Sendable () async -> Void) {
+        self.queue = queue
+        self.consumerTag = consumerTag
+        self.source = .pull(pull)
         self.onCancel = onCancel
     }
 
     public func cancel() async { await onCancel() }
 
-    public func makeAsyncIterator() -> AsyncThrowingStream<Delivery, any Error>.AsyncIterator {
-        deliveries.makeAsyncIterator()
+    public func makeAsyncIterator() -> AsyncIterator {
+        switch source {
+        case .stream(let stream): AsyncIterator(stream: stream.makeAsyncIterator(), puller: nil)
+        case .pull(let make): AsyncIterator(stream: nil, puller: make())
+        }
     }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var stream: AsyncThrowingStream<Delivery, any Error>.AsyncIterator?
+        let puller: (any DeliveryPulling)?
+
+        public mutating func next() async throws -> Delivery? {
+            if let puller { return try await puller.next() }
+            return try await stream?.next()
+        }
+    }
+}
+
+/// A transport's delivery iterator (a class: one per `Subscription` iteration, used by one task).
+protocol DeliveryPulling: AnyObject {
+    func next() async throws -> Delivery?
 }
 
 /// A broker or connection error, with the AMQP reply code when there is one.
@@ -308,6 +346,11 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         case connectionClosed = "CONNECTION_CLOSED"
         /// 403: refused by the broker.
         case accessRefused = "ACCESS_REFUSED"
+        /// A delivery from a connection or channel that is gone cannot be settled: the broker has
+        /// already requeued it and delivers it again (never acknowledged on the new connection).
+        case lostOwnership = "LOST_OWNERSHIP"
+        /// The broker refused a published message (`basic.nack`).
+        case publishRefused = "PUBLISH_REFUSED"
         case other = "OTHER"
     }
 

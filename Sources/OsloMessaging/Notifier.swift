@@ -174,7 +174,7 @@ public actor NotificationListener {
         } catch {
             let uniqueID = MalformedRequestSalvage.uniqueID(message: nil, body: delivery.body)
             logger.error("malformed notification on \(delivery.queue) (\(delivery.body.count) bytes, unique_id \(uniqueID ?? "unknown")): \(error); dead-lettering it")
-            try? await delivery.settle(.deadLetter)
+            try? await delivery.settle(.deadLetter, reason: "malformed notification: \(error)")
             return
         }
         if let uniqueID = notification.uniqueID, duplicates.contains(uniqueID) {

@@ -37,6 +37,9 @@ public struct RPCServerStatistics: Sendable, Equatable {
     public var acked = 0
     public var requeued = 0
     public var deadLettered = 0
+    /// Settlements refused because the delivery came on a connection that is gone (the broker
+    /// redelivers those messages).
+    public var lostOwnership = 0
     public init() {}
 }
 
@@ -178,6 +181,7 @@ struct RPCRequestProcessor: Sendable {
     let duplicates: DuplicateFilter
     let logger: Logger
     let stats = StatisticsBox()
+    let inFlight = InFlightRequests()
 
     func count(_ update: (inout RPCServerStatistics) -> Void) { stats.value.withLock { update(&$0) } }
 
@@ -204,22 +208,42 @@ struct RPCRequestProcessor: Sendable {
         if let requestID = request.context.requestID { log[metadataKey: "request_id"] = .string(requestID) }
         log[metadataKey: "method"] = .string(request.method)
 
-        // 2. Duplicates.
+        // 2. Duplicates. With settlement after the outcome, a redelivery of a request this server
+        // is still handling (its connection was lost, so the first delivery can no longer be
+        // settled) is held and finished with that handler's outcome; a redelivery of one whose
+        // settlement was lost gets the outcome it had — the handler does not run twice.
+        let policy = options.settlement
         if let uniqueID = request.uniqueID, duplicates.checkAndRecord(uniqueID) {
             count { $0.duplicates += 1 }
+            if policy.timing == .afterOutcome {
+                if inFlight.attachRedelivery(uniqueID, delivery) {
+                    log.warning("redelivered while still being handled (the first delivery's connection was lost); it will be settled with the handler's outcome")
+                    return
+                }
+                if let (settlement, reason) = inFlight.lostOutcome(uniqueID) {
+                    log.warning("redelivered after its settlement was lost with the connection; settling it as \(settlement.rawValue)")
+                    await settle(delivery, settlement, log, reason: reason)
+                    return
+                }
+            }
             log.warning("ignoring duplicate message")
             await settle(delivery, .ack, log)
             return
         }
+        if policy.timing == .afterOutcome, let uniqueID = request.uniqueID { inFlight.begin(uniqueID) }
 
         // 3. Settle first when the policy is oslo's.
-        let policy = options.settlement
         if policy.timing == .beforeDispatch {
             do {
                 try await delivery.settle(.ack)
                 count { $0.acked += 1 }
             } catch {
-                log.warning("discarding RPC request: acknowledge failed: \(error)")
+                if let error = error as? TransportError, error.kind == .lostOwnership {
+                    count { $0.lostOwnership += 1 }
+                    log.warning("not handling RPC request: it arrived on a connection that was lost, so it cannot be acknowledged; the broker delivers it again")
+                } else {
+                    log.warning("discarding RPC request: acknowledge failed: \(error)")
+                }
                 if let uniqueID = request.uniqueID { duplicates.forget(uniqueID) }
                 return
             }
@@ -263,14 +287,27 @@ struct RPCRequestProcessor: Sendable {
         }
         if policy.timing == .afterOutcome {
             if settlement == .requeue, let uniqueID = request.uniqueID { duplicates.forget(uniqueID) }
-            if settlement == .deadLetter { log.error("dead-lettering request after handler failure") }
-            await settle(delivery, settlement, log)
+            var reason: String?
+            if settlement == .deadLetter {
+                log.error("dead-lettering request after handler failure")
+                reason = "\(request.isCall ? "call" : "cast") \(request.method) failed: "
+                    + (failure.map { RemoteFailure(error: $0) }.map { "\($0.moduleName).\($0.className): \($0.message)" } ?? "no error")
+            }
+            let lost = await settle(delivery, settlement, log, reason: reason)
+            if let uniqueID = request.uniqueID {
+                // Redeliveries that arrived meanwhile: the live copies when this one was lost.
+                for redelivery in inFlight.finish(uniqueID, settlement: settlement, reason: reason, lost: lost) {
+                    await settle(redelivery, lost ? settlement : .ack, log, reason: reason)
+                }
+            }
         }
     }
 
-    private func settle(_ delivery: Delivery, _ settlement: Settlement, _ log: Logger) async {
+    /// Returns true when the delivery could not be settled because its connection was lost.
+    @discardableResult
+    private func settle(_ delivery: Delivery, _ settlement: Settlement, _ log: Logger, reason: String? = nil) async -> Bool {
         do {
-            try await delivery.settle(settlement)
+            try await delivery.settle(settlement, reason: reason)
             count {
                 switch settlement {
                 case .ack: $0.acked += 1
@@ -278,8 +315,14 @@ struct RPCRequestProcessor: Sendable {
                 case .deadLetter: $0.deadLettered += 1
                 }
             }
+            return false
+        } catch let error as TransportError where error.kind == .lostOwnership {
+            count { $0.lostOwnership += 1 }
+            log.warning("could not \(settlement.rawValue) delivery: it arrived on a connection that was lost; the broker delivers it again (\(error))")
+            return true
         } catch {
             log.warning("could not \(settlement.rawValue) delivery: \(error)")
+            return false
         }
     }
 
@@ -298,7 +341,7 @@ struct RPCRequestProcessor: Sendable {
                                  uniqueID: Identifiers.uuidHex())
             await sendReply(reply, to: replyTarget.replyQueue, logger: log)
         }
-        await settle(delivery, .deadLetter, log)
+        await settle(delivery, .deadLetter, log, reason: "malformed RPC request: \(decodingError)")
     }
 
     /// Publishes a reply (or keep-alive); a returned reply is logged and dropped. Returns whether
@@ -350,4 +393,48 @@ struct RPCRequestProcessor: Sendable {
 
 final class StatisticsBox: Sendable {
     let value = Mutex(RPCServerStatistics())
+}
+
+/// Requests being handled (by `_unique_id`) with the redeliveries that arrived meanwhile, and
+/// the outcomes of recent requests whose settlement was lost with their connection.
+final class InFlightRequests: Sendable {
+    private struct State {
+        var running: [String: [Delivery]] = [:]
+        var lost: [String: (Settlement, String?)] = [:]
+        var lostOrder: [String] = []
+    }
+    private let state = Mutex(State())
+    static let rememberedLostOutcomes = 256
+
+    func begin(_ id: String) { state.withLock { $0.running[id] = [] } }
+
+    /// Holds `delivery` when `id` is being handled; false otherwise.
+    func attachRedelivery(_ id: String, _ delivery: Delivery) -> Bool {
+        state.withLock { s in
+            guard s.running[id] != nil else { return false }
+            s.running[id]?.append(delivery)
+            return true
+        }
+    }
+
+    /// Ends `id`; returns the redeliveries held for it.
+    func finish(_ id: String, settlement: Settlement, reason: String?, lost: Bool) -> [Delivery] {
+        state.withLock { s in
+            let held = s.running.removeValue(forKey: id) ?? []
+            if lost && held.isEmpty {
+                s.lost[id] = (settlement, reason)
+                s.lostOrder.append(id)
+                if s.lostOrder.count > Self.rememberedLostOutcomes { s.lost[s.lostOrder.removeFirst()] = nil }
+            }
+            return held
+        }
+    }
+
+    func lostOutcome(_ id: String) -> (Settlement, String?)? {
+        state.withLock { s in
+            guard let outcome = s.lost.removeValue(forKey: id) else { return nil }
+            s.lostOrder.removeAll { $0 == id }
+            return outcome
+        }
+    }
 }

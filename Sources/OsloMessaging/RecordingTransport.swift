@@ -109,9 +109,9 @@ struct RecordingSettler: DeliverySettling {
     let original: Delivery
     let recorder: TransportRecorder
 
-    func settle(_ delivery: Delivery, as settlement: Settlement) async throws {
+    func settle(_ delivery: Delivery, as settlement: Settlement, reason: String?) async throws {
         do {
-            try await original.settle(settlement)
+            try await original.settle(settlement, reason: reason)
             await recorder.append(.settled(RecordedDelivery(original), settlement))
         } catch {
             await recorder.append(.settleFailed(RecordedDelivery(original), settlement, error: String(describing: error)))

@@ -181,6 +181,12 @@ import Testing
         await a.close()
         let redelivered = try await first(try await b.consume(ConsumeRequest(queue: "q")))
         #expect(redelivered.redelivered && redelivered.deliveryCount == 1 && redelivered.body == body("work"))
+        // The first delivery's connection is gone: settling it is refused, as on RabbitMQ.
+        await #expect(throws: TransportError(.lostOwnership, "delivery 1 came on a connection that was closed; it was requeued")) {
+            try await held.settle(.ack)
+        }
+        try await redelivered.settle(.ack)
+        #expect(await broker.readyCount("q") == 0)
     }
 
     @Test func cancelledConsumersCanStillSettle() async throws {

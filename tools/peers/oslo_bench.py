@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""The Python side of `tools/bench oslo`: the real oslo.messaging 18.3.1 as the baseline.
+
+  oslo_bench.py server URL EXCHANGE TOPIC SERVER COUNT PREFETCH EXECUTOR
+      An oslo RPC server (rabbit driver, EXECUTOR = threading | eventlet) with a no-op
+      `cluster_create` endpoint (and `noop` for calls). With COUNT > 0 it prints, once COUNT
+      cluster_create casts were handled, one JSON line: rate (casts/s from the first to the
+      last), seconds, cpu_seconds, max_rss_kb; then exits. With COUNT = 0 it serves until
+      stdin closes. Prints "ready" on stderr once consuming.
+  oslo_bench.py callers URL EXCHANGE TOPIC CONCURRENCY TOTAL
+      CONCURRENCY threads share one RPCClient and make TOTAL `noop` calls in all; prints one
+      JSON line: p50, p99, max, mean (milliseconds), calls, errors, seconds.
+"""
+import sys
+
+if len(sys.argv) > 8 and sys.argv[1] == "server" and sys.argv[8] == "eventlet":
+    import eventlet
+    eventlet.monkey_patch()
+
+import json  # noqa: E402
+import logging  # noqa: E402
+import resource  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+warnings.filterwarnings("ignore")
+logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+
+from oslo_config import cfg  # noqa: E402
+import oslo_messaging  # noqa: E402
+
+
+def transport(url, exchange, prefetch=0):
+    conf = cfg.CONF
+    conf([], project="oslo-bench")
+    oslo_messaging.set_transport_defaults(exchange)
+    t = oslo_messaging.get_rpc_transport(conf, url=url)
+    conf.set_override("rabbit_qos_prefetch_count", prefetch, group="oslo_messaging_rabbit")
+    return t
+
+
+def usage_now():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime, r.ru_maxrss
+
+
+def server(url, exchange, topic, name, count, prefetch, executor):
+    state = {"n": 0, "first": None, "last": None, "cpu0": None}
+    done = threading.Event()
+
+    class Endpoint:
+        target = oslo_messaging.Target(version="1.0")
+
+        def cluster_create(self, ctxt, **kwargs):
+            now = time.perf_counter()
+            if state["first"] is None:
+                state["first"] = now
+                state["cpu0"] = usage_now()[0]
+            state["n"] += 1
+            state["last"] = now
+            if count and state["n"] >= count:
+                done.set()
+
+        def noop(self, ctxt, **kwargs):
+            return None
+
+    t = transport(url, exchange, prefetch)
+    target = oslo_messaging.Target(topic=topic, server=name)
+    srv = oslo_messaging.get_rpc_server(t, target, [Endpoint()], executor=executor)
+    srv.start()
+    sys.stderr.write("ready\n")
+    sys.stderr.flush()
+    if count:
+        while not done.wait(0.2):
+            pass
+        cpu, rss = usage_now()
+        seconds = state["last"] - state["first"]
+        print(json.dumps({"rate": (count - 1) / seconds if seconds > 0 else 0, "seconds": seconds,
+                          "cpu_seconds": cpu - state["cpu0"], "cpu_seconds_total": cpu, "max_rss_kb": rss,
+                          "executor": executor}))
+        sys.stdout.flush()
+    else:
+        sys.stdin.read()
+        cpu, rss = usage_now()
+        print(json.dumps({"cpu_seconds_total": cpu, "max_rss_kb": rss}))
+        sys.stdout.flush()
+    srv.stop()
+    srv.wait()
+
+
+def callers(url, exchange, topic, concurrency, total):
+    t = transport(url, exchange)
+    client = oslo_messaging.get_rpc_client(t, oslo_messaging.Target(topic=topic), timeout=60)
+    lock = threading.Lock()
+    remaining = [total]
+    latencies = []
+    errors = [0]
+    # One warm-up call (reply queue, connections).
+    client.call({}, "noop")
+
+    def caller():
+        while True:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            start = time.perf_counter()
+            try:
+                client.call({}, "noop")
+                elapsed = (time.perf_counter() - start) * 1000
+                with lock:
+                    latencies.append(elapsed)
+            except Exception:  # noqa: BLE001
+                with lock:
+                    errors[0] += 1
+
+    begin = time.perf_counter()
+    threads = [threading.Thread(target=caller) for _ in range(concurrency)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    seconds = time.perf_counter() - begin
+    latencies.sort()
+
+    def pct(p):
+        if not latencies:
+            return None
+        return latencies[min(len(latencies) - 1, int(round(p / 100.0 * (len(latencies) - 1))))]
+
+    print(json.dumps({"p50": pct(50), "p99": pct(99), "max": latencies[-1] if latencies else None,
+                      "mean": sum(latencies) / len(latencies) if latencies else None, "calls": len(latencies),
+                      "errors": errors[0], "seconds": seconds}))
+    sys.stdout.flush()
+    t.cleanup()
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "server":
+        url, exchange, topic, name, count, prefetch, executor = sys.argv[2:9]
+        server(url, exchange, topic, name, int(count), int(prefetch), executor)
+    elif mode == "callers":
+        url, exchange, topic, concurrency, total = sys.argv[2:7]
+        callers(url, exchange, topic, int(concurrency), int(total))
+    else:
+        sys.exit("usage: oslo_bench.py server|callers ...")
+
+
+if __name__ == "__main__":
+    main()
