@@ -113,9 +113,10 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "ClusterStore", "MagnumObjects", "JSON",
+                "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -203,6 +204,15 @@ let package = Package(
             dependencies: [
                 "Worker", "ClusterStore", "MagnumObjects", "JSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: [
+                "Worker", "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
