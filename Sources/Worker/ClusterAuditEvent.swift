@@ -31,8 +31,14 @@ public struct CADFIdentifiers: Sendable, Equatable {
 
     public func generate() -> String {
         let random = UUID().uuidString.lowercased()
-        guard let namespaceBytes else { return random }
-        var digest = Array(Insecure.SHA1.hash(data: namespaceBytes + Array(random.utf8)).prefix(16))
+        guard namespaceBytes != nil else { return random }
+        return identifier(forName: random)
+    }
+
+    /// `uuid5(AUDIT_NS, name)`.
+    public func identifier(forName name: String) -> String {
+        let namespace = namespaceBytes ?? Array(repeating: 0, count: 16)
+        var digest = Array(Insecure.SHA1.hash(data: namespace + Array(name.utf8)).prefix(16))
         digest[6] = (digest[6] & 0x0F) | 0x50
         digest[8] = (digest[8] & 0x3F) | 0x80
         let hex = digest.map { byte in

@@ -233,7 +233,7 @@ struct ConductorHarness: Sendable {
     static let logger = Logger(label: "test.conductor")
 
     init(store: any ClusterStore, script: DriverScript = DriverScript(), drivers: [String] = ["k8s_capi_helm_v1"],
-         statusUpdates: Bool = true, clock: VirtualClock = VirtualClock(start: Timestamp(secondsSinceEpoch: 1_795_000_000))) async {
+         statusUpdates: Bool = true, clock: VirtualClock = VirtualClock(start: Timestamp(microsecondsSinceEpoch: 1_795_000_000_123_456))) async {
         self.store = store
         self.clock = clock
         let driver = RecordingClusterDriver(store: store, script: script)
