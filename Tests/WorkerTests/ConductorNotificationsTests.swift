@@ -122,7 +122,8 @@ struct ConductorNotificationsTests {
                                       "magnum.cluster.status_update/INFO", "magnum.cluster.status_update/ERROR"]), "\(kinds)")
         let request: JSONValue = ["schemas_dir": .string(TestEnvironment.projectDirectory.appendingPathComponent("schemas").path),
                                   "items": .array(items)]
-        let output = try TestEnvironment.runPythonPeer("validate_schemas.py", input: Data(request.jsonString(.compact).utf8))
+        let input = Data(request.jsonString(.compact).utf8)
+        let output = try await offloaded { try TestEnvironment.runPythonPeer("validate_schemas.py", input: input) }
         let answer = try JSONValue(parsing: String(decoding: output, as: UTF8.self))
         #expect(answer["checked"]?.intValue == items.count)
         #expect(answer["errors"]?.arrayValue?.isEmpty == true, "\(answer["errors"]?.jsonString() ?? "")")

@@ -257,7 +257,7 @@ struct ConductorParityTests {
             // Magnum's handlers, all messages in one request (one forked process).
             let python = try await askConductorPeer([
                 "op": "conductor", "connection": .string(pythonDB.url), "host": .string(ConductorHarness.host),
-                "rsa_key_size": 2048, "drivers": .array(c.drivers.map { ["name": .string($0)] }), "script": c.script,
+                "rsa_key_size": .int(Int64(ConductorHarness.rsaKeySize)), "drivers": .array(c.drivers.map { ["name": .string($0)] }), "script": c.script,
                 "messages": .array(messages.map(\.json)),
             ])
             guard let pythonAnswers = python.arrayValue, pythonAnswers.count == messages.count else {

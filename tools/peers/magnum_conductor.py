@@ -28,7 +28,8 @@ Operations:
       answers notifications, driver_calls, errors and rows.
   {"op": "service_list", "service_down_time": N, ...}
       MagnumService.list with magnum-api's ServiceGroup.service_is_up: [{host, binary, state, ...}]
-  {"op": "rows", ...}           every Magnum table, rows ordered by id
+  {"op": "rows", "connection": URL}    every Magnum table, rows ordered by id (read with a plain
+                                SQLAlchemy engine, answered without forking)
   {"op": "notifications", "bodies": [TEXT...]}
       each body through oslo.messaging's deserialize_msg, unpack_context and a notification
       dispatcher (what a notification listener does): [{"result", "calls": [...]}]
@@ -61,6 +62,10 @@ def configure(req):
     from oslo_messaging.notify import notifier
     from oslo_messaging.rpc import dispatcher as rpc_dispatcher
     from magnum.common import rpc
+    # A fresh database engine for this request's URL (the parent's warm-up started one).
+    from oslo_db.sqlalchemy import enginefacade
+    enginefacade._context_manager._root_factory = enginefacade._context_manager._create_root_factory()
+    CONF.reset()
     CONF([], project="magnum")
     CONF.register_opts(transport._transport_opts)
     CONF.register_opts(notifier._notifier_opts, group="oslo_messaging_notifications")
@@ -284,9 +289,15 @@ def notifications():
     return out
 
 
-def rows():
-    from oslo_db.sqlalchemy import enginefacade
-    engine = enginefacade.writer.get_engine()
+def rows(connection=None):
+    """Every table, rows by id; with `connection`, read with a plain SQLAlchemy engine (no
+    oslo.config set-up: the cheap path for reading the Swift side's database)."""
+    if connection is None:
+        from oslo_db.sqlalchemy import enginefacade
+        engine = enginefacade.writer.get_engine()
+    else:
+        import sqlalchemy
+        engine = sqlalchemy.create_engine(connection)
     out = {}
     with engine.connect() as conn:
         for table in TABLES:
@@ -300,6 +311,8 @@ def rows():
                         value = value.isoformat(sep=" ")
                     item[name] = value
                 out[table].append(item)
+    if connection is not None:
+        engine.dispose()
     return out
 
 
@@ -443,11 +456,36 @@ def handle(req):
     if op == "service_list":
         return service_list(req)
     if op == "rows":
-        configure(req)
-        return rows()
+        return rows(req["connection"])
     if op == "notifications":
         return decode_notifications(req)
     raise SystemExit("unknown op %r" % op)
+
+
+def warm_up():
+    """Runs a few requests once before forking, so SQLAlchemy's mappers and statement caches and
+    stevedore's entry points are ready in every child instead of being built per request."""
+    import tempfile
+    from magnum.db.sqlalchemy import models
+    directory = tempfile.mkdtemp(prefix="magnum-conductor-warm-up-")
+    url = "sqlite:///" + os.path.join(directory, "warm-up.sqlite")
+    try:
+        import sqlalchemy
+        engine = sqlalchemy.create_engine(url)
+        models.Base.metadata.create_all(engine)
+        engine.dispose()
+        handle({"op": "conductor", "connection": url, "messages": [
+            {"method": "ping_conductor", "args": {}, "context": {}},
+            {"method": "cluster_delete", "args": {"uuid": "00000000-0000-4000-8000-000000000000"},
+             "context": {"is_admin": True, "all_tenants": True}},
+        ]})
+        from oslo_db.sqlalchemy import enginefacade
+        enginefacade.writer.get_engine().dispose()
+    except Exception:  # noqa: BLE001 - warming up is an optimisation only
+        traceback.print_exc()
+    finally:
+        import shutil
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def serve():
@@ -463,9 +501,22 @@ def serve():
     from magnum.conductor.handlers import indirection_api, nodegroup_conductor  # noqa: F401
     from magnum.service import periodic as periodic_module  # noqa: F401
     from oslo_db.sqlalchemy import enginefacade  # noqa: F401
+    import sqlalchemy  # noqa: F401
+    import pymysql  # noqa: F401
+    warm_up()
     out = sys.stdout
     for line in sys.stdin:
         if not line.strip():
+            continue
+        req = json.loads(line)
+        if req.get("op") in ("rows", "notifications"):
+            # Read-only, no global state: answered in this process, without a fork.
+            try:
+                answer = "OK " + json.dumps(handle(req))
+            except Exception:  # noqa: BLE001
+                answer = "CRASH " + json.dumps(traceback.format_exc())
+            out.write(answer + "\n")
+            out.flush()
             continue
         read_fd, write_fd = os.pipe()
         pid = os.fork()

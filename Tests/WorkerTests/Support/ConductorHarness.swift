@@ -42,17 +42,25 @@ struct MagnumDatabase: Sendable {
             let server = try TestEnvironment.requireMariaDB()
             try await TestEnvironment.mariadbGate.shared {
                 var names: [String] = []
-                defer { for n in names { server.dropDatabase(n) } }
                 var dbs: [MagnumDatabase] = []
-                for _ in 0..<count {
-                    let dbName = try server.makeMagnumDatabase("cond\(String(name.filter { $0.isLetter }.prefix(10)))")
-                    names.append(dbName)
-                    let url = server.url(database: dbName)
-                    guard case .mariadb(let options) = try DatabaseURL(url) else { throw HarnessError("not a MySQL URL") }
-                    let store = try await MariaDBClusterStore.open(options: options, pool: .init(maxConnections: 3), logger: logger)
-                    dbs.append(MagnumDatabase(store: store, url: url, backend: .mariadb))
+                do {
+                    for _ in 0..<count {
+                        let prefix = "cond\(String(name.filter { $0.isLetter }.prefix(10)))"
+                        let dbName = try await offloaded { try server.makeMagnumDatabase(prefix) }
+                        names.append(dbName)
+                        let url = server.url(database: dbName)
+                        guard case .mariadb(let options) = try DatabaseURL(url) else { throw HarnessError("not a MySQL URL") }
+                        let store = try await MariaDBClusterStore.open(options: options, pool: .init(maxConnections: 3), logger: logger)
+                        dbs.append(MagnumDatabase(store: store, url: url, backend: .mariadb))
+                    }
+                    try await run(dbs, body)
+                } catch {
+                    let created = names
+                    await offloaded { for n in created { server.dropDatabase(n) } }
+                    throw error
                 }
-                try await run(dbs, body)
+                let created = names
+                await offloaded { for n in created { server.dropDatabase(n) } }
             }
         }
     }
@@ -65,6 +73,23 @@ struct MagnumDatabase: Sendable {
             throw error
         }
         for d in dbs { await d.store.close() }
+    }
+}
+
+/// Runs blocking work (a child process, a script) on a Dispatch thread, so tests running in
+/// parallel keep Swift's few cooperative threads.
+func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+func offloaded(_ work: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            work()
+            continuation.resume()
+        }
     }
 }
 
@@ -101,7 +126,7 @@ enum Seed {
     /// Certificates made once per test run (RSA key generation is slow in debug builds).
     static let certificates = Task { () -> [X509KeyPair] in
         let memory = InMemoryX509KeyPairStore()
-        let service = ClusterCertificateService(store: memory, options: X509Options(rsaKeySize: 2048), logger: MagnumDatabase.logger)
+        let service = ClusterCertificateService(store: memory, options: X509Options(rsaKeySize: ConductorHarness.rsaKeySize), logger: MagnumDatabase.logger)
         var cluster = Cluster()
         cluster.uuid = Seed.cluster
         cluster.name = "prod-east"
@@ -231,6 +256,10 @@ struct ConductorHarness: Sendable {
 
     static let host = "conductor-1"
     static let logger = Logger(label: "test.conductor")
+    /// `[x509] rsa_key_size` for both conductors in these tests: key material is not compared
+    /// (ClusterCertificatesTests check Magnum's 2048-bit keys), and 1024-bit keys keep the many
+    /// cluster creations of the parity tests cheap on a two-core CI machine.
+    static let rsaKeySize = 1024
 
     init(store: any ClusterStore, script: DriverScript = DriverScript(), drivers: [String] = ["k8s_capi_helm_v1"],
          statusUpdates: Bool = true, clock: VirtualClock = VirtualClock(start: Timestamp(microsecondsSinceEpoch: 1_795_000_000_123_456))) async {
@@ -245,7 +274,7 @@ struct ConductorHarness: Sendable {
                                 options: NotifierOptions(driver: .messagingV2, exchange: "magnum"), logger: Self.logger)
         let notifications = ConductorNotifications(notifier: notifier, store: store, clock: clock, host: Self.host,
                                                    statusUpdates: statusUpdates, logger: Self.logger)
-        let certificates = ClusterCertificateService(store: ClusterStoreX509KeyPairs(store: store), options: X509Options(rsaKeySize: 2048),
+        let certificates = ClusterCertificateService(store: ClusterStoreX509KeyPairs(store: store), options: X509Options(rsaKeySize: ConductorHarness.rsaKeySize),
                                                      logger: Self.logger)
         let registry = ClusterDriverRegistry(drivers.map { ClusterDriverRegistry.Entry(name: $0, driver: driver) })
         conductor = Conductor(store: store, drivers: registry, certificates: certificates, notifications: notifications, logger: Self.logger)
