@@ -32,7 +32,10 @@ struct ParityCase: Sendable, CustomTestStringConvertible {
 /// Magnum's serializer, the same fake driver script), each over its own copy of one seeded
 /// database. After every message the replies, the notifications, the driver calls and every row
 /// of every table must match, timestamps and generated ids aside.
-@Suite("Conductor answers like Magnum's conductor handlers", .enabled(if: TestEnvironment.pythonEnabled))
+///
+/// The cases run one at a time: the Python side answers one request at a time anyway, and the
+/// comparisons are CPU work that would otherwise crowd Swift's two cooperative threads on CI.
+@Suite("Conductor answers like Magnum's conductor handlers", .serialized, .enabled(if: TestEnvironment.pythonEnabled))
 struct ConductorParityTests {
     static func recorded(_ file: String, _ index: Int = 0) -> @Sendable () throws -> [ConductorMessage] {
         { [try ConductorMessage.recorded(file, index)] }

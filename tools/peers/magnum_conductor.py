@@ -49,6 +49,7 @@ import magnum.conf  # noqa: E402
 
 CONF = magnum.conf.CONF
 
+SECRET_COLUMNS = {"certificate", "private_key", "private_key_passphrase"}
 TABLES = ["cluster_template", "cluster", "nodegroup", "x509keypair", "magnum_service", "quotas", "federation"]
 
 
@@ -309,6 +310,9 @@ def rows(connection=None):
                 for name, value in zip(names, row):
                     if isinstance(value, datetime.datetime):
                         value = value.isoformat(sep=" ")
+                    elif name in SECRET_COLUMNS and value is not None:
+                        # Key material is never compared (and never leaves the test run).
+                        value = "<material>"
                     item[name] = value
                 out[table].append(item)
     if connection is not None:
