@@ -138,9 +138,10 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "ClusterStore", "MagnumObjects", "JSON",
+                "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -372,6 +373,14 @@ let package = Package(
             name: "FakeOpenStack",
             dependencies: ["FakeHTTP", "JSON"],
             path: "Tests/FakeOpenStack",
+            swiftSettings: strict
+        ),
+            name: "WorkerTests",
+            dependencies: [
+                "Worker", "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
             swiftSettings: strict
         ),
         .target(

@@ -50,9 +50,11 @@ public struct CertificateOperationError: Error, Sendable, Equatable, CustomStrin
     }
 
     /// Magnum's `InvalidCsr(csr=...)`, whose message shows the CSR as Python shows the bytes it
-    /// failed to load (`b'...'`); `detail` says why for our logs.
+    /// failed to load (`b'...'`) while its `csr` argument, serialised for the RPC failure, is the
+    /// text itself; `detail` says why for our logs.
     static func invalidCSR(_ csr: String, detail: String) -> CertificateOperationError {
-        let error = MagnumError("InvalidCsr", ["csr": .string(PythonRepr.bytes(csr.latin1OrUTF8Bytes))])
+        let shown = PythonRepr.bytes(csr.latin1OrUTF8Bytes).replacing("%", with: "%%")
+        let error = MagnumError("InvalidCsr", ["csr": .string(csr)], message: "Received invalid csr \(shown).")
         return CertificateOperationError(.invalidCSR, detail, magnumError: error)
     }
 

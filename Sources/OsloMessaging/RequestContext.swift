@@ -129,16 +129,38 @@ public struct RequestContext: Sendable, Equatable, CustomStringConvertible {
     /// The fields with every secret value replaced by `"***"`, for logs and `decode` output.
     public var maskedFields: JSONObject { SecretMasking.masked(fields) }
 
-    /// The context a notification may carry, like oslo.context's `redacted_copy()` seen through
-    /// Magnum's `to_dict()`: the token, the token body and the Keystone URL become `null`, and keys
-    /// outside `magnumKeys` (which may hold anything, e.g. osprofiler's HMAC key) are left out.
+    /// The context a notification carries: oslo.context's `redacted_copy()` of Magnum's
+    /// `RequestContext`, as `to_dict()` writes it. `redacted_copy()` rebuilds the context from the
+    /// identity fields only (user, project, user domain, names, roles, request id, `is_admin`),
+    /// and Magnum's constructor drops what it does not pass on, so the token, the token body, the
+    /// Keystone URL, the domain and project domain, `global_request_id`, `system_scope`,
+    /// `read_only`, `show_deleted` and `all_tenants` come out empty or false — and keys outside
+    /// `magnumKeys` (which may hold anything, e.g. osprofiler's HMAC key) are left out.
     public func redacted() -> RequestContext {
-        var out = JSONObject(minimumCapacity: fields.count)
-        let known = Set(Self.magnumKeys)
-        for (key, value) in fields where known.contains(key) {
+        func kept(_ key: String) -> JSONValue {
+            guard let value = fields[key], !SecretMasking.isSecret(key: key) else { return .null }
+            return value
+        }
+        let userID = kept("user_id").isNull ? kept("user") : kept("user_id")
+        let projectID = kept("project_id").isNull ? kept("project") : kept("project_id")
+        let userDomainID = kept("user_domain_id").isNull ? kept("user_domain") : kept("user_domain_id")
+        let identity = [userID, projectID, .null, userDomainID, .null].map { v -> String in
+            guard let s = v.stringValue, !s.isEmpty else { return "-" }
+            return s
+        }.joined(separator: " ")
+        var out = JSONObject(minimumCapacity: Self.magnumKeys.count)
+        for key in Self.magnumKeys {
             switch key {
-            case "auth_token", "auth_token_info", "auth_url": out[key] = .null
-            default: out[key] = SecretMasking.isSecret(key: key) ? .null : value
+            case "user", "user_id": out[key] = userID
+            case "project_id", "project": out[key] = projectID
+            case "user_domain", "user_domain_id": out[key] = userDomainID
+            case "is_admin": out[key] = fields["is_admin"].flatMap { $0.isNull ? nil : $0 } ?? false
+            case "read_only", "show_deleted", "all_tenants": out[key] = false
+            case "request_id", "user_domain_name", "user_name", "project_name": out[key] = kept(key)
+            case "roles": out[key] = fields["roles"].flatMap { $0.isNull ? nil : $0 } ?? .array([])
+            case "user_identity": out[key] = .string(identity)
+            case "is_admin_project": out[key] = true
+            default: out[key] = .null
             }
         }
         return RequestContext(fields: out)

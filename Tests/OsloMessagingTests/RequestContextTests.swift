@@ -88,6 +88,22 @@ import Testing
         #expect(Array(redacted.fields.keys) == RequestContext.magnumKeys)
     }
 
+    /// `RequestContext.from_dict(ctx).redacted_copy().to_dict()` in magnum 23 for a context with
+    /// every field set: only the identity survives (computed with the real magnum).
+    @Test func redactionKeepsOnlyWhatRedactedCopyKeeps() throws {
+        let context = RequestContext(fields: [
+            "user": "u1", "project_id": "p1", "system_scope": "all", "project": "p1", "domain": "d1", "user_domain": "ud1",
+            "project_domain": "pd1", "is_admin": true, "read_only": true, "show_deleted": true, "auth_token": "tok",
+            "request_id": "req-1", "global_request_id": "req-g", "resource_uuid": "r1", "roles": ["admin"], "user_identity": "x",
+            "is_admin_project": false, "auth_url": "http://k", "user_domain_id": "ud1", "user_domain_name": "UD",
+            "user_name": "alice", "user_id": "u1", "project_name": "proj", "auth_token_info": ["token": [:]],
+            "all_tenants": true, "trace_info": ["hmac_key": "s"],
+        ])
+        let expected = try JSONValue(parsing: #"{"user": "u1", "project_id": "p1", "system_scope": null, "project": "p1", "domain": null, "user_domain": "ud1", "project_domain": null, "is_admin": true, "read_only": false, "show_deleted": false, "auth_token": null, "request_id": "req-1", "global_request_id": null, "resource_uuid": null, "roles": ["admin"], "user_identity": "u1 p1 - ud1 -", "is_admin_project": true, "auth_url": null, "user_domain_id": "ud1", "user_domain_name": "UD", "user_name": "alice", "user_id": "u1", "project_name": "proj", "auth_token_info": null, "all_tenants": false}"#)
+        let redacted = JSONValue.object(context.redacted().fields)
+        #expect(redacted.jsonString(.python) == expected.jsonString(.python))
+    }
+
     @Test func newContextsAreLaidOutLikeMagnum() {
         let context = RequestContext(userID: "u1", projectID: "p1", userName: "alice", projectName: "proj",
                                      roles: ["admin"], isAdmin: true, authToken: "t", requestID: "req-1")

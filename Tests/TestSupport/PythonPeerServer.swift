@@ -2,13 +2,18 @@ public import Foundation
 
 /// A long-running Python peer (`tools/peers/<script> serve`) answering one JSON request per
 /// line with `OK <json>` or `CRASH <traceback>`. Importing magnum takes seconds; the peer does it once and forks a child per request, so
-/// tests can ask it many questions cheaply. Requests are answered one at a time, in order.
+/// tests can ask it many questions cheaply. Requests are answered one at a time, in order, also
+/// when tests running in parallel ask at once.
 public actor PythonPeerServer {
     private let script: String
     private var process: Process?
     private var input: FileHandle?
     private var output: LineReader?
     private var stderrPath: String?
+    /// Requests wait here while another one is on the wire: the actor is re-entrant across the
+    /// await for the answer, and answers come back in the order requests were written.
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     public init(script: String) {
         self.script = script
@@ -44,6 +49,14 @@ public actor PythonPeerServer {
 
     /// Sends one request (a JSON object, without newlines) and returns the peer's answer (`ok`).
     public func request(_ json: String) async throws -> Data {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            busy = true
+        }
+        defer {
+            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        }
         if process == nil || process?.isRunning == false { try start() }
         guard let input, let output else { throw PeerFailure(description: "the \(script) peer did not start") }
         try input.write(contentsOf: Data((json + "\n").utf8))

@@ -1,0 +1,173 @@
+public import ClusterCertificates
+public import ClusterStore
+import JSON
+public import Logging
+public import MagnumObjects
+public import OsloMessaging
+
+/// Magnum's periodic cluster tasks (`magnum/service/periodic.py`):
+///
+/// - `syncClusterStatus()` (`sync_cluster_status`): every cluster in `CREATE_`, `UPDATE_`,
+///   `DELETE_` or `ROLLBACK_IN_PROGRESS` is handed to its driver's `update_cluster_status`; a
+///   cluster that reached `*_COMPLETE` gets a success notification, one that reached `*_FAILED` a
+///   failure notification (action from the status, as in Magnum's `status_to_event`); on
+///   `DELETE_COMPLETE` its certificates, nodegroups and row are deleted.
+/// - `syncClusterHealth()` (`sync_cluster_health_status`): the driver's monitor reports health;
+///   a reported status is saved with its reason.
+///
+/// Both run with an admin context over all projects, as Magnum's do, and work on at most
+/// `maxConcurrency` clusters at a time (Magnum starts one green thread per cluster). A failing
+/// cluster is logged and skipped; the others go on.
+public struct ClusterStatusSync: Sendable {
+    public let store: any ClusterStore
+    public let drivers: ClusterDriverRegistry
+    public let certificates: ClusterCertificateService
+    public let notifications: ConductorNotifications
+    public let maxConcurrency: Int
+    let logger: Logger
+
+    public init(store: any ClusterStore, drivers: ClusterDriverRegistry, certificates: ClusterCertificateService,
+                notifications: ConductorNotifications, maxConcurrency: Int = 8, logger: Logger) {
+        self.store = store
+        self.drivers = drivers
+        self.certificates = certificates
+        self.notifications = notifications
+        self.maxConcurrency = max(1, maxConcurrency)
+        self.logger = logger
+    }
+
+    /// Statuses `sync_cluster_status` looks at.
+    public static let syncedStatuses = ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"]
+
+    /// Statuses `sync_cluster_health_status` looks at.
+    public static let healthStatuses = [
+        "CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED",
+        "DELETE_IN_PROGRESS", "DELETE_FAILED", "ROLLBACK_IN_PROGRESS",
+    ]
+
+    /// `ClusterUpdateJob.status_to_event`.
+    public static let statusToEvent: [String: CADFAction] = [
+        "DELETE_COMPLETE": .delete, "CREATE_COMPLETE": .create, "UPDATE_COMPLETE": .update, "ROLLBACK_COMPLETE": .update,
+        "CREATE_FAILED": .create, "DELETE_FAILED": .delete, "UPDATE_FAILED": .update, "ROLLBACK_FAILED": .update,
+    ]
+
+    /// One run of `sync_cluster_status`. Returns the clusters it looked at and their status after.
+    @discardableResult
+    public func syncClusterStatus() async -> [(uuid: String, status: String?)] {
+        let context = RequestContext.magnumAdmin()
+        let clusters: [Cluster]
+        do {
+            clusters = try await store.clusters(context: .allProjects, filters: ["status": .array(Self.syncedStatuses.map { .string($0) })],
+                                                options: .all)
+        } catch {
+            logger.warning("Ignore error [\(error)] when syncing up cluster status.")
+            return []
+        }
+        guard !clusters.isEmpty else { return [] }
+        logger.debug("syncing the status of \(clusters.count) cluster(s)")
+        return await forEach(clusters) { cluster in
+            do {
+                return try await updateStatus(of: cluster, context: context)
+            } catch {
+                logger.warning("cluster status sync failed: \(PythonText.str(error))", metadata: ["cluster_uuid": "\(cluster.uuid ?? "None")"])
+                return cluster.base["status"]?.stringValue
+            }
+        }
+    }
+
+    /// `ClusterUpdateJob.update_status` for one cluster; returns its status afterwards.
+    public func updateStatus(of input: Cluster, context: RequestContext) async throws -> String? {
+        var cluster = input
+        var log = logger
+        log[metadataKey: "cluster_uuid"] = "\(cluster.uuid ?? "None")"
+        let before = cluster.base["status"]?.stringValue
+        var tracker = ClusterStatusTracker(initial: before)
+        let driver = try await drivers.driver(for: cluster, store: store, context: StoreContext(context))
+        try await driver.updateClusterStatus(&cluster, context: context)
+        // A driver saves what it changes; anything it left unsaved is saved here, so a finished
+        // cluster is not found "in progress" (and notified about) again on the next run.
+        if !cluster.changedFields.isEmpty { try await store.saveRow(&cluster) }
+        let status = cluster.base["status"]?.stringValue
+        if status != before {
+            log.info("cluster status changed from \(before ?? "None") to \(status ?? "None") (\(cluster.statusReason ?? ""))")
+        }
+        await tracker.saved(cluster, notifications: notifications, context: context)
+        if let status, status.hasSuffix("_COMPLETE") || status.hasSuffix("_FAILED") {
+            if let action = Self.statusToEvent[status] {
+                await notifications.clusterOperation(action, status.hasSuffix("_FAILED") ? .failure : .success,
+                                                     cluster: cluster, context: context)
+            } else {
+                log.warning("no notification for status \(status): Magnum has no event for it")
+            }
+        }
+        if status == ClusterStatus.deleteComplete.rawValue {
+            await certificates.deleteCertificates(from: cluster, context: CertificateContext(context))
+            for nodeGroup in try await store.nodeGroups(clusterId: cluster.uuid ?? "None", context: StoreContext(context),
+                                                        filters: [:], options: .all) {
+                try await store.destroy(nodeGroup)
+            }
+            try await store.destroy(cluster)
+            log.info("cluster deleted")
+        }
+        return status
+    }
+
+    /// One run of `sync_cluster_health_status`.
+    public func syncClusterHealth() async {
+        let context = RequestContext.magnumAdmin()
+        let clusters: [Cluster]
+        do {
+            clusters = try await store.clusters(context: .allProjects, filters: ["status": .array(Self.healthStatuses.map { .string($0) })],
+                                                options: .all)
+        } catch {
+            logger.warning("Ignore error [\(error)] when syncing up cluster status.")
+            return
+        }
+        _ = await forEach(clusters) { cluster -> String? in
+            do {
+                try await updateHealth(of: cluster, context: context)
+            } catch {
+                logger.warning("Skip pulling data from cluster due to error: \(PythonText.str(error))",
+                               metadata: ["cluster_uuid": "\(cluster.uuid ?? "None")"])
+            }
+            return nil
+        }
+    }
+
+    /// `ClusterHealthUpdateJob.update_health_status` for one cluster.
+    public func updateHealth(of input: Cluster, context: RequestContext) async throws {
+        var cluster = input
+        let driver = try await drivers.driver(for: cluster, store: store, context: StoreContext(context))
+        guard let report = try await driver.clusterHealth(cluster, context: context) else { return }
+        guard let status = report.healthStatus, !status.isEmpty else { return }
+        try cluster.setValue(.string(status), for: "health_status")
+        if let reason = report.healthStatusReason {
+            var o = JSONObject()
+            for (k, v) in reason { o[k] = .string(v) }
+            try cluster.setValue(.object(o), for: "health_status_reason")
+        } else {
+            try cluster.setValue(.null, for: "health_status_reason")
+        }
+        try await store.saveRow(&cluster)
+    }
+
+    /// Runs `body` for every cluster, at most `maxConcurrency` at a time; results in input order.
+    func forEach(_ clusters: [Cluster], _ body: @escaping @Sendable (Cluster) async -> String?) async -> [(uuid: String, status: String?)] {
+        var results = [(uuid: String, status: String?)](repeating: ("", nil), count: clusters.count)
+        await withTaskGroup(of: (Int, String?).self) { group in
+            var next = 0
+            func launch() {
+                let i = next
+                let cluster = clusters[i]
+                group.addTask { (i, await body(cluster)) }
+                next += 1
+            }
+            while next < clusters.count && next < maxConcurrency { launch() }
+            for await (i, status) in group {
+                results[i] = (clusters[i].uuid ?? "None", status)
+                if next < clusters.count { launch() }
+            }
+        }
+        return results
+    }
+}
