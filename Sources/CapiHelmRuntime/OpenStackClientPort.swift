@@ -174,7 +174,7 @@ public final class OpenStackClientPort: OpenStackPort {
     /// not make for this cluster, as `delete_app_cred` does.
     public func deleteApplicationCredential(id: String, cluster: Cluster) async throws {
         guard let admin else {
-            throw ApplicationCredentialError("\(id) cannot be deleted: \(settings.adminCredentialsProblem ?? "[keystone_auth] is not configured").")
+            throw ApplicationCredentialError("\(id) cannot be deleted: \(settings.adminCredentialsProblem.map { "\($0)" } ?? "[keystone_auth] is not configured").")
         }
         let user = cluster.userId ?? ""
         let credential: OpenStack.ApplicationCredential

@@ -16,8 +16,8 @@ public struct OpenStackSettings: Sendable {
     public var authURL: String?
     /// Magnum's admin context; nil when `[keystone_auth]` has no username or password.
     public var adminCredentials: KeystoneCredentials?
-    /// Which option is missing for `adminCredentials`, for the startup check.
-    public var adminCredentialsProblem: String?
+    /// Why there are no `adminCredentials`: the option at fault and what is wrong with it.
+    public var adminCredentialsProblem: StartupProblem?
     public var caFile: String?
     public var verifyTLS = true
     public var requestTimeout: Duration = .seconds(60)
@@ -47,7 +47,7 @@ public struct OpenStackSettings: Sendable {
             let username = try configuration.string("keystone_auth", "username").flatMap { $0.isEmpty ? nil : $0 }
             let password = try configuration.string("keystone_auth", "password").flatMap { $0.isEmpty ? nil : $0 }
             if type != "password" && type != "v3password" {
-                adminCredentialsProblem = "[keystone_auth] auth_type = \(type) is not supported by this worker; use password"
+                adminCredentialsProblem = StartupProblem(option: "[keystone_auth] auth_type", "\(type) is not supported by this worker; use password")
             } else if let username, let password {
                 let userDomain: KeystoneDomain
                 if let name = try configuration.string("keystone_auth", "user_domain_name"), !name.isEmpty {
@@ -71,10 +71,10 @@ public struct OpenStackSettings: Sendable {
                     adminCredentials = .password(username: username, password: SecretString(password), userDomain: userDomain,
                                                  project: .name(name, domain: projectDomain))
                 } else {
-                    adminCredentialsProblem = "[keystone_auth] project_name (or project_id) is not set"
+                    adminCredentialsProblem = StartupProblem(option: "[keystone_auth] project_name", "is not set (nor project_id)")
                 }
             } else {
-                adminCredentialsProblem = "[keystone_auth] \(username == nil ? "username" : "password") is not set"
+                adminCredentialsProblem = StartupProblem(option: "[keystone_auth] \(username == nil ? "username" : "password")", "is not set")
             }
 
             let bundle = try configuration.string("drivers", "openstack_ca_file").flatMap { $0.isEmpty ? nil : $0 }

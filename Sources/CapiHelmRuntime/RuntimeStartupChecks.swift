@@ -134,9 +134,8 @@ public enum RuntimeStartupChecks {
                                            "is not set (nor [keystone_authtoken] www_authenticate_uri): callers' tokens cannot be used without Keystone's URL. Set it as for magnum-conductor."))
         }
         if let missing = settings.adminCredentialsProblem {
-            let option = missing.split(separator: " ").prefix(2).joined(separator: " ")
-            problems.append(StartupProblem(option: option,
-                                           "\(missing): Magnum's admin context (the [keystone_auth] service user) deletes the application credentials of deleted clusters. Set username, password and project_name as for magnum-conductor."))
+            problems.append(StartupProblem(option: missing.option,
+                                           "\(missing.message): Magnum's admin context (the [keystone_auth] service user) deletes the application credentials of deleted clusters. Set username, password and project_name as for magnum-conductor."))
         }
         if settings.cinderRegion == nil {
             problems.append(StartupProblem(option: "[cinder_client] region_name",
