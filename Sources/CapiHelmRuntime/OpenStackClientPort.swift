@@ -4,7 +4,7 @@ import Foundation
 import JSON
 public import Logging
 public import MagnumObjects
-public import OpenStack
+import OpenStack
 import Synchronization
 
 /// The driver's `OpenStackPort` on the OpenStack clients, acting **as the calling user** the way
