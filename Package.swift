@@ -134,6 +134,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: The driver's ports adapted to the executors (real and offline)
+        .target(
+            name: "CapiHelmRuntime",
+            dependencies: [
+                "CapiHelmDriver", "Helm", "Kubernetes", "OpenStack", "ClusterStore", "ClusterCertificates",
+                "OsloConfig", "MagnumObjects", "JSON", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Worker
         .target(
             name: "Worker",
@@ -317,6 +329,16 @@ let package = Package(
             name: "CapiHelmDriverTests",
             dependencies: [
                 "CapiHelmDriver", "MagnumObjects", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CapiHelmRuntimeTests",
+            dependencies: [
+                "CapiHelmRuntime", "CapiHelmDriver", "Helm", "Kubernetes", "OpenStack", "ClusterStore", "ClusterCertificates",
+                "OsloConfig", "MagnumObjects", "JSON", "FakeKubernetes", "FakeOpenStack", "FakeHTTP", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],

@@ -24,9 +24,31 @@ public enum WorkerSchema {
     /// Where applied migrations are recorded.
     public static let bookkeepingTable = "capi_worker_schema"
 
-    /// The worker's migrations, oldest first. None yet: leases and the operation journal come
-    /// with the features that need them.
-    public static let migrations: [WorkerMigration] = []
+    /// The worker's migrations, oldest first.
+    public static let migrations: [WorkerMigration] = [
+        // When each cluster's current create/update/delete began (`[capi_worker]
+        // operation_timeouts`): one row per cluster with an operation in progress.
+        WorkerMigration(
+            name: "0001_capi_worker_operation",
+            sqlite: [
+                """
+                CREATE TABLE IF NOT EXISTS capi_worker_operation (
+                    cluster_uuid VARCHAR(36) NOT NULL PRIMARY KEY,
+                    operation VARCHAR(16) NOT NULL,
+                    started_at DATETIME NOT NULL
+                )
+                """,
+            ],
+            mariadb: [
+                """
+                CREATE TABLE IF NOT EXISTS capi_worker_operation (
+                    cluster_uuid VARCHAR(36) NOT NULL PRIMARY KEY,
+                    operation VARCHAR(16) NOT NULL,
+                    started_at DATETIME(6) NOT NULL
+                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3
+                """,
+            ]),
+    ]
 
     /// Applies the migrations not yet recorded, in order, each in its own transaction (MariaDB
     /// commits DDL implicitly; the record is written right after). Does nothing, and creates

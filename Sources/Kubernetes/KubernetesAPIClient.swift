@@ -52,6 +52,10 @@ public final class KubernetesAPIClient: KubernetesClient {
         try self.init(connection: try kubeconfig.connection(context: context), configuration: configuration, logger: logger)
     }
 
+    /// Ends the HTTP client now (in-flight calls fail with a transport error) instead of when the
+    /// last reference goes.
+    public func shutdown() { http.shutdown() }
+
     // MARK: KubernetesClient
 
     public func get(_ resource: KubernetesResource, namespace: String?, name: String) async throws -> KubernetesObject {

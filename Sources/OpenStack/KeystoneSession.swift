@@ -3,10 +3,33 @@ public import Foundation
 public import JSON
 public import Logging
 
+/// A Keystone domain, by name (`user_domain_name = Default`) or by id (`user_domain_id =
+/// default`), as keystoneauth's password options allow either. A string literal is a name.
+public enum KeystoneDomain: Sendable, Equatable, CustomStringConvertible, ExpressibleByStringLiteral {
+    case name(String)
+    case id(String)
+
+    public init(stringLiteral value: String) { self = .name(value) }
+
+    var json: JSONValue {
+        switch self {
+        case .name(let name): return ["name": .string(name)]
+        case .id(let id): return ["id": .string(id)]
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .name(let name): return name
+        case .id(let id): return "id \(id)"
+        }
+    }
+}
+
 /// How the worker authenticates to Keystone v3.
 public enum KeystoneCredentials: Sendable, CustomStringConvertible {
-    /// `[keystone_authtoken]`-style service user: password auth scoped to a project.
-    case password(username: String, password: SecretString, userDomain: String = "Default", project: ProjectScope)
+    /// `[keystone_auth]`-style service user: password auth scoped to a project.
+    case password(username: String, password: SecretString, userDomain: KeystoneDomain = "Default", project: ProjectScope)
     /// An application credential (carries its own scope).
     case applicationCredential(id: String, secret: SecretString)
     /// An existing token (the caller's, from the RPC context), re-scoped to a project.
@@ -24,12 +47,12 @@ public enum KeystoneCredentials: Sendable, CustomStringConvertible {
 /// The project a token is scoped to: by id, or by name within a domain.
 public enum ProjectScope: Sendable, CustomStringConvertible {
     case id(String)
-    case name(String, domain: String = "Default")
+    case name(String, domain: KeystoneDomain = "Default")
 
     var json: JSONValue {
         switch self {
         case .id(let id): return ["project": ["id": .string(id)]]
-        case .name(let name, let domain): return ["project": ["name": .string(name), "domain": ["name": .string(domain)]]]
+        case .name(let name, let domain): return ["project": ["name": .string(name), "domain": domain.json]]
         }
     }
 
@@ -98,9 +121,22 @@ public actor KeystoneSession {
     public private(set) var authenticationCount = 0
 
     public init(configuration: OpenStackConfiguration, logger: Logger) throws {
+        self.init(configuration: configuration, http: try Self.makeHTTPClient(configuration, logger: logger), logger: logger)
+    }
+
+    /// A session over an existing client: sessions for many credential sets (one per calling
+    /// user's token) share one client, its thread and its connections. The client's TLS settings
+    /// are the caller's business (see `makeHTTPClient`).
+    public init(configuration: OpenStackConfiguration, http: HTTPClient, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.http = try HTTPClient(
+        self.http = http
+    }
+
+    /// The HTTP client a session with this configuration would make for itself (CA bundle,
+    /// verification, request timeout).
+    public static func makeHTTPClient(_ configuration: OpenStackConfiguration, logger: Logger) throws -> HTTPClient {
+        try HTTPClient(
             configuration: HTTPClientConfiguration(
                 tls: TLSConfiguration(trustRoots: configuration.caFile.map { .file($0) }, verifyPeer: configuration.verifyTLS,
                                       verifyHost: configuration.verifyTLS),
@@ -142,7 +178,7 @@ public actor KeystoneSession {
         switch configuration.credentials {
         case .password(let username, let password, let userDomain, let project):
             identity = ["methods": ["password"], "password": ["user": [
-                "name": .string(username), "domain": ["name": .string(userDomain)], "password": .string(password.value),
+                "name": .string(username), "domain": userDomain.json, "password": .string(password.value),
             ]]]
             scope = project.json
         case .applicationCredential(let id, let secret):

@@ -14,6 +14,13 @@ public final class OpenStackAPIClient: OpenStackCloud {
         self.logger = logger
     }
 
+    /// A client over an existing session (for example one per calling user, sharing one HTTP
+    /// client).
+    public init(session: KeystoneSession, logger: Logger) {
+        self.session = session
+        self.logger = logger
+    }
+
     private func json(_ response: HTTPResponse, service: String, operation: String) throws -> JSONValue {
         do {
             return try JSONValue(parsing: response.body)

@@ -62,9 +62,12 @@ public final class FakeKubernetesAPIServer: Sendable {
         self.state = state
     }
 
-    public static func start(options: Options = Options(), pki: TestPKI? = nil) async throws -> FakeKubernetesAPIServer {
+    /// `resources` chooses what is served (for example Cluster API at v1beta2 only, as a
+    /// management cluster that stopped serving v1beta1).
+    public static func start(options: Options = Options(), pki: TestPKI? = nil,
+                             resources: [FakeResource] = FakeResource.standard) async throws -> FakeKubernetesAPIServer {
         let pki = try pki ?? TestPKI.shared()
-        let store = FakeKubernetesStore()
+        let store = FakeKubernetesStore(resources: resources)
         for namespace in options.namespaces {
             try await store.seed("namespaces", group: "", object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
         }

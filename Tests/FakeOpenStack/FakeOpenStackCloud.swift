@@ -18,13 +18,25 @@ public final class FakeOpenStackCloud: Sendable {
         public var password: String
         public var projectID: String
         public var projectName: String
-        public init(id: String, name: String, domain: String = "Default", password: String, projectID: String, projectName: String) {
+        /// Holds Keystone's `admin` role: may read and delete other users' application
+        /// credentials (what Magnum's admin context does when a cluster is deleted).
+        public var isAdmin: Bool
+        public init(id: String, name: String, domain: String = "Default", password: String, projectID: String, projectName: String,
+                    isAdmin: Bool = false) {
             self.id = id
             self.name = name
             self.domain = domain
             self.password = password
             self.projectID = projectID
             self.projectName = projectName
+            self.isAdmin = isAdmin
+        }
+
+        /// Domain ids are the lower-cased names here (`Default` has id `default`, as in devstack).
+        func isInDomain(_ reference: JSONValue?) -> Bool {
+            if let name = reference?["name"]?.stringValue { return name == domain }
+            if let id = reference?["id"]?.stringValue { return id == domain.lowercased() }
+            return false
         }
     }
 
@@ -193,7 +205,7 @@ public final class FakeOpenStackCloud: Sendable {
         case "password":
             let u = identity["password"]?["user"]
             user = data.users.first {
-                ($0.id == u?["id"]?.stringValue || ($0.name == u?["name"]?.stringValue && $0.domain == (u?["domain"]?["name"]?.stringValue ?? "")))
+                ($0.id == u?["id"]?.stringValue || ($0.name == u?["name"]?.stringValue && $0.isInDomain(u?["domain"])))
                     && $0.password == u?["password"]?.stringValue
             }
         case "application_credential":
@@ -218,7 +230,7 @@ public final class FakeOpenStackCloud: Sendable {
         if let scope = body["auth"]?["scope"]?["project"] {
             if let id = scope["id"]?.stringValue {
                 projectID = id
-            } else if scope["name"]?.stringValue == user.projectName {
+            } else if scope["name"]?.stringValue == user.projectName, scope["domain"] == nil || user.isInDomain(scope["domain"]) {
                 projectID = user.projectID
             }
             guard projectID == user.projectID else {
@@ -263,7 +275,8 @@ public final class FakeOpenStackCloud: Sendable {
             return Self.keystoneError(404, "Not Found", "The resource could not be found.")
         }
         let userID = path[1]
-        guard userID == token.userID else {
+        let callerIsAdmin = state.withLock { s in s.data.users.contains { $0.id == token.userID && $0.isAdmin } }
+        guard userID == token.userID || (callerIsAdmin && request.method != "POST") else {
             return Self.keystoneError(403, "Forbidden", "You are not authorized to perform the requested action: identity:create_application_credential.")
         }
         switch (request.method, path.count) {
