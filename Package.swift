@@ -397,6 +397,7 @@ let package = Package(
             path: "Tests/FakeOpenStack",
             swiftSettings: strict
         ),
+        .testTarget(
             name: "WorkerTests",
             dependencies: [
                 "Worker", "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON", "TestSupport",
