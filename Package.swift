@@ -150,7 +150,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON",
+                "CapiHelmDriver", "CapiHelmRuntime", "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -123,7 +123,7 @@ struct ConductorNotificationsTests {
         let request: JSONValue = ["schemas_dir": .string(TestEnvironment.projectDirectory.appendingPathComponent("schemas").path),
                                   "items": .array(items)]
         let input = Data(request.jsonString(.compact).utf8)
-        let output = try await offloaded { try TestEnvironment.runPythonPeer("validate_schemas.py", input: input) }
+        let output = try await TestEnvironment.runPythonPeer("validate_schemas.py", input: input)
         let answer = try JSONValue(parsing: String(decoding: output, as: UTF8.self))
         #expect(answer["checked"]?.intValue == items.count)
         #expect(answer["errors"]?.arrayValue?.isEmpty == true, "\(answer["errors"]?.jsonString() ?? "")")

@@ -31,3 +31,7 @@ public struct RequestContext: Sendable, Equatable, CustomStringConvertible {
         "RequestContext(user: \(userId ?? "-"), project: \(projectId ?? "-"), request: \(requestId ?? "-"))"
     }
 }
+
+/// `RequestContext` under a name that does not collide with oslo's context in modules that see
+/// both (the module and its main type share the name `CapiHelmDriver`, so it cannot qualify).
+public typealias DriverRequestContext = RequestContext

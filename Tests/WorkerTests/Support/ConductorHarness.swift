@@ -46,7 +46,7 @@ struct MagnumDatabase: Sendable {
                 do {
                     for _ in 0..<count {
                         let prefix = "cond\(String(name.filter { $0.isLetter }.prefix(10)))"
-                        let dbName = try await offloaded { try server.makeMagnumDatabase(prefix) }
+                        let dbName = try await server.makeMagnumDatabase(prefix)
                         names.append(dbName)
                         let url = server.url(database: dbName)
                         guard case .mariadb(let options) = try DatabaseURL(url) else { throw HarnessError("not a MySQL URL") }
