@@ -112,6 +112,8 @@ public struct CapiHelmRuntime: Sendable {
             case .success(let version): helmVersion = version
             case .failure(let failure): problems.append(failure)
             }
+        case .record:
+            if let failure = RuntimeStartupChecks.renderOutput(settings) { problems.append(failure) }
         }
 
         // The management cluster.
@@ -198,9 +200,10 @@ public struct CapiHelmRuntime: Sendable {
         switch settings.helmMode {
         case .real:
             helmPort = HelmExecutorPort(executor: helm, logger: logger)
-        case .renderOnly:
+        case .renderOnly, .record:
             let port = RenderOnlyHelmPort(
-                executor: RenderOnlyHelmExecutor(renderer: helm, chartDirectory: renderChart ?? "", outputDirectory: settings.renderOutputDirectory),
+                executor: RenderOnlyHelmExecutor(renderer: helm, chartDirectory: settings.helmMode == .record ? "" : renderChart ?? "",
+                                                 outputDirectory: settings.renderOutputDirectory),
                 kubeconfigFile: settings.kubeconfigFile, logger: logger)
             renderOnly = port
             helmPort = port

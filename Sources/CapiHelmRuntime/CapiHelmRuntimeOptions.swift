@@ -216,7 +216,7 @@ public enum CapiHelmRuntimeOptions {
     /// How the driver reaches the world: for real, or offline (quickstart, demos, `--dry-run`).
     public static let workerRuntime: [OptionSpec] = [
         OptionSpec(workerGroup, "helm_mode", .string(choices: RuntimeSettings.HelmMode.allCases.map(\.rawValue)), default: "real",
-                   help: "real: run helm upgrade --install / uninstall against the management cluster. render-only: run helm template with a local chart ([capi_worker] render_chart) into render_output_dir instead, and record the helm command line and values that would have run; nothing is installed (needs management_cluster = none or simulated)."),
+                   help: "real: run helm upgrade --install / uninstall against the management cluster. render-only: run helm template with a local chart ([capi_worker] render_chart) into render_output_dir instead, and record the helm command line and values that would have run; nothing is installed (needs management_cluster = none or simulated). record: like render-only without rendering (no helm binary or chart needed): only helm-command.json with the command line and values."),
         OptionSpec(workerGroup, "render_output_dir", .string, default: "$state_path/capi-helm-rendered",
                    help: "render-only mode: where each release's manifests are written (<dir>/<namespace>/<release>/manifests) with release.json and helm-command.json (the helm command line and values that would have run)."),
         OptionSpec(workerGroup, "render_chart", .string,

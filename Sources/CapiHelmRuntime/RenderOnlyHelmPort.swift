@@ -67,16 +67,16 @@ public final class RenderOnlyHelmPort: HelmPort {
         }
         let directory = executor.releaseDirectory(release: release, namespace: namespace)
         let call = RenderedHelmCall(operation: .upgradeInstall, release: release, namespace: namespace, commandLine: commandLine,
-                                    values: values, manifestsDirectory: "\(directory)/manifests")
+                                    values: values, manifestsDirectory: executor.chartDirectory.isEmpty ? nil : "\(directory)/manifests")
         recorded.withLock { $0.append(call) }
         do {
             try Data(call.json.serialized(.pretty)).write(to: URL(fileURLWithPath: "\(directory)/helm-command.json"))
         } catch {
             logger.warning("could not write helm-command.json", metadata: ["directory": "\(directory)", "error": "\(error.localizedDescription)"])
         }
-        logger.info("render-only: helm upgrade not run; manifests rendered", metadata: [
+        logger.info(call.manifestsDirectory == nil ? "helm upgrade not run; command and values recorded" : "render-only: helm upgrade not run; manifests rendered", metadata: [
             "helm_release": "\(release)", "namespace": "\(namespace)", "command": "\(commandLine)",
-            "manifests": "\(directory)/manifests",
+            "output": "\(call.manifestsDirectory ?? "\(directory)/helm-command.json")",
         ])
         logger.debug("render-only: values for \(release)", metadata: ["values": "\(values.serialized(.canonical).utf8String)"])
     }

@@ -10,6 +10,9 @@ public struct RuntimeSettings: Sendable, Equatable {
         case real
         /// `helm template` into `render_output_dir`; nothing is installed.
         case renderOnly = "render-only"
+        /// Nothing runs: the helm command line and values are recorded (`helm-command.json`)
+        /// without rendering; no helm binary or chart needed (replay, benchmarks, a first try).
+        case record = "record"
     }
 
     /// `[capi_worker] management_cluster`.
@@ -88,5 +91,5 @@ public struct RuntimeSettings: Sendable, Equatable {
     }
 
     /// Whether anything real is touched: helm installs, a management cluster, an OpenStack cloud.
-    public var isOffline: Bool { helmMode == .renderOnly && managementCluster != .real }
+    public var isOffline: Bool { helmMode != .real && managementCluster != .real }
 }

@@ -15,10 +15,10 @@ public enum RuntimeStartupChecks {
             return [StartupProblem(
                 option: "[capi_worker] management_cluster",
                 "management_cluster = \(settings.managementCluster.rawValue) cannot be used with helm_mode = real (helm installs on the management cluster). Set helm_mode = render-only for an offline worker, or management_cluster = real.")]
-        case (.renderOnly, .real):
+        case (.renderOnly, .real), (.record, .real):
             return [StartupProblem(
                 option: "[capi_worker] helm_mode",
-                "helm_mode = render-only would still write Namespaces and Secrets to the real management cluster. Set management_cluster = none (or simulated) with render-only, or helm_mode = real.")]
+                "helm_mode = \(settings.helmMode.rawValue) would still write Namespaces and Secrets to the real management cluster. Set management_cluster = none (or simulated) with \(settings.helmMode.rawValue), or helm_mode = real.")]
         default:
             return []
         }

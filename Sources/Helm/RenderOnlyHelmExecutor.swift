@@ -42,6 +42,9 @@ public struct RenderOnlyHelmExecutor: HelmExecutor {
                 kind: .failed, operation: .upgradeInstall, release: request.release, namespace: request.namespace,
                 detail: "cannot prepare \(directory) for rendered manifests: \(error.localizedDescription)")
         }
+        // Without a chart (`helm_mode = record`) only the release metadata is kept.
+        let rendered = !chartDirectory.isEmpty
+        if rendered {
         let template = HelmTemplateRequest(
             release: request.release, chart: HelmChartReference(name: chartDirectory),
             namespace: request.namespace, values: request.values,
@@ -52,10 +55,12 @@ public struct RenderOnlyHelmExecutor: HelmExecutor {
             error.operation = .upgradeInstall
             throw error
         }
+        }
         let release = HelmRelease(
             name: request.release, namespace: request.namespace, revision: (previous?.revision ?? 0) + 1,
             status: .pendingInstall,
-            description: "Dry run complete: manifests rendered to \(directory)/manifests",
+            description: rendered ? "Dry run complete: manifests rendered to \(directory)/manifests"
+                : "Dry run complete: values recorded in \(directory), nothing rendered",
             chartName: request.chart.name, chartVersion: request.chart.version)
         try? Data(release.json.serialized(.pretty)).write(to: URL(fileURLWithPath: "\(directory)/release.json"))
         return release
