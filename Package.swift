@@ -405,6 +405,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "WorkerTests",
             dependencies: [
                 "Worker", "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON", "TestSupport",

@@ -88,10 +88,7 @@ final class RunningWorker: Service, Sendable {
             await transport.close()
             await notificationTransport?.close()
             await store.close()
-            if let error = error as? CapiHelmRuntimeStartupError {
-                throw StartupFailure(lines: error.problems.map(\.description))
-            }
-            throw StartupFailure(lines: ["\(error)"])
+            throw StartupFailure(lines: error.problems)
         }
 
         health.registerReadinessCheck(ReadinessCheck.broker) {
