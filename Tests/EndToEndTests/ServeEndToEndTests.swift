@@ -186,4 +186,17 @@ struct ServeEndToEndTests {
         }
         #expect(!output.contains(secret), "the password leaked:\n\(output)")
     }
+
+    @Test("etc/magnum-capi-worker.conf.sample is what check-config --sample prints (every option documented, never stale)")
+    func sampleConfiguration() async throws {
+        let (status, output) = try await Self.run(["check-config", "--sample"])
+        #expect(status == 0)
+        let committed = try String(contentsOf: TestEnvironment.projectDirectory.appendingPathComponent("etc/magnum-capi-worker.conf.sample"),
+                                   encoding: .utf8)
+        #expect(output == committed, "regenerate it: .build/debug/magnum-capi-worker check-config --sample > etc/magnum-capi-worker.conf.sample")
+        for option in ["#transport_url = ", "[database]", "#connection = ", "[capi_helm]", "#kubeconfig_file = ", "[capi_worker]",
+                       "#helm_mode = real", "[oslo_messaging_rabbit]", "[conductor]", "[kubernetes]", "[drivers]", "[certificates]"] {
+            #expect(committed.contains(option), "\(option) missing from the sample")
+        }
+    }
 }
