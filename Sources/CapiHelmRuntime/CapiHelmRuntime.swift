@@ -45,6 +45,8 @@ public struct CapiHelmRuntime: Sendable {
         public var simulationClock: @Sendable () -> Date = { Date() }
         /// The environment helm inherits pass-through variables and `KUBECONFIG` from.
         public var environment: [String: String]? = nil
+        /// Told about every helm process (metrics).
+        public var helmObserver: (@Sendable (HelmInvocation) -> Void)? = nil
         public init() {}
     }
 
@@ -92,7 +94,8 @@ public struct CapiHelmRuntime: Sendable {
         problems += RuntimeStartupChecks.modes(settings)
 
         // Helm.
-        let helm = RuntimeStartupChecks.helmExecutor(settings, environment: hooks.environment, logger: logger)
+        let helm = RuntimeStartupChecks.helmExecutor(settings, environment: hooks.environment, logger: logger,
+                                                     observer: hooks.helmObserver)
         var helmVersion = HelmVersion(major: 0, minor: 0, patch: 0)
         var renderChart: String?
         switch settings.helmMode {

@@ -71,7 +71,9 @@ public struct WorkerAssembly: Sendable {
                              notificationTransport: (any MessageTransport)? = nil, store: any ClusterStore,
                              rpcOptions: RPCServerOptions = RPCServerOptions(settlement: ConductorService.settlement()),
                              clock: any WorkerClock = WallClock(), periodicMode: ConductorService.PeriodicMode = .automatic,
-                             runtimeHooks: CapiHelmRuntime.Hooks = CapiHelmRuntime.Hooks(), logger: Logger) async throws(WorkerStartupError) -> WorkerAssembly {
+                             runtimeHooks: CapiHelmRuntime.Hooks = CapiHelmRuntime.Hooks(),
+                             notificationObserver: (@Sendable (_ eventType: String, _ published: Bool) -> Void)? = nil,
+                             logger: Logger) async throws(WorkerStartupError) -> WorkerAssembly {
         var problems: [String] = []
         var options: ConductorOptions?
         var selection: DriverSelectionOptions?
@@ -100,7 +102,7 @@ public struct WorkerAssembly: Sendable {
             options: selection)
         let conductor = ConductorService(options: options, transport: transport, notificationTransport: notificationTransport,
                                          store: store, drivers: drivers, x509: x509, rpcOptions: rpcOptions, clock: clock,
-                                         periodicMode: periodicMode, logger: logger)
+                                         periodicMode: periodicMode, notificationObserver: notificationObserver, logger: logger)
         return WorkerAssembly(conductor: conductor, runtime: runtime, drivers: drivers, options: options)
     }
 }
