@@ -162,7 +162,7 @@ let package = Package(
         .target(
             name: "Replay",
             dependencies: [
-                "Worker", "CapiHelmRuntime", "CapiHelmDriver", "ClusterStore", "ClusterCertificates", "MagnumObjects",
+                "Worker", "CapiHelmRuntime", "CapiHelmDriver", "Helm", "ClusterStore", "ClusterCertificates", "MagnumObjects",
                 "OsloMessaging", "OsloConfig", "JSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -82,12 +82,11 @@ public struct BusRecorder: Sendable {
     /// `***`. A body that is not an oslo envelope is masked the same way when it is JSON, and
     /// kept as it is otherwise.
     public static func masked(_ body: [UInt8]) -> [UInt8] {
-        if let envelope = try? RPCEnvelope.decode(body) {
+        guard case .object(let o)? = try? JSONValue(parsing: body) else { return body }
+        if o["oslo.message"] != nil, let envelope = try? RPCEnvelope.decode(body) {
             return RPCEnvelope.encode(SecretMasking.masked(envelope.message))
         }
-        if case .object(let o)? = try? JSONValue(parsing: body) {
-            return JSONValue.object(SecretMasking.masked(o)).serialized(.python)
-        }
-        return body
+        // A legacy (bare) message or any other JSON: masked in place, written as Python would.
+        return JSONValue.object(SecretMasking.masked(o)).serialized(.python)
     }
 }

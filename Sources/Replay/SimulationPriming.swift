@@ -19,7 +19,7 @@ enum SimulationPriming {
                   !(row["stack_id"]?.stringValue ?? "").isEmpty else { continue }
             let cluster = try await store.cluster(uuid: uuid, context: .allProjects)
             let template = try await driver.template(for: cluster)
-            let context = RequestContext(userId: cluster.userId, projectId: cluster.projectId, isAdmin: true)
+            let context = adminContext(for: cluster)
             do {
                 let spec = try await driver.helmRelease(cluster, template: template, context: context)
                 await simulation.installed(release: spec.release, namespace: spec.namespace, values: spec.values)
@@ -31,4 +31,9 @@ enum SimulationPriming {
         }
     }
 
+
+    /// The driver's context for work nobody asked for in a request: the cluster's owner, admin.
+    static func adminContext(for cluster: Cluster) -> RequestContext {
+        RequestContext(userId: cluster.userId, projectId: cluster.projectId, isAdmin: true)
+    }
 }

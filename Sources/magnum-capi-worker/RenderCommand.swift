@@ -10,14 +10,21 @@ struct RenderCommand: AsyncParsableCommand {
         commandName: "render",
         abstract: "Print the helm values (openstack-cluster chart) the worker installs for a recorded request.",
         discussion: """
-            FILE is a recording. The requests up to --seq (default: all) are replayed exactly as `replay` does \
+            From a recording (FILE): the requests up to --seq (default: all) are replayed exactly as `replay` does \
             (recording executors, the recordings' world or --seed, --config-file over the defaults), and the values \
             of the last `helm upgrade --install` — of the release of --cluster (name or uuid) when given — are \
-            printed as JSON (helm reads JSON values files). With --command, the helm command line is printed too.
+            printed as JSON (helm reads JSON values files). \
+            From the database (--from-database --config-file magnum.conf --cluster NAME|UUID): the values the driver \
+            would install for that cluster now, with the operator's database and OpenStack (as the admin of \
+            [keystone_auth]); helm runs nothing and no Kubernetes object is written. \
+            With --command, the helm command line (values on standard input) is printed first, as a comment.
             """)
 
-    @Argument(help: "The recording (JSON lines).")
-    var file: String
+    @Argument(help: "The recording (JSON lines); not with --from-database.")
+    var file: String?
+
+    @Flag(name: .long, help: "Render a cluster of the database that --config-file names instead of a recording.")
+    var fromDatabase = false
 
     @Option(name: .long, help: "Replay the messages up to this seq only.")
     var seq: Int?
@@ -35,9 +42,25 @@ struct RenderCommand: AsyncParsableCommand {
     var command = false
 
     func run() async throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(description: "cannot read \(file)") }
         var logger = Logger(label: "magnum-capi-worker.render")
         logger.logLevel = .critical
+        if fromDatabase {
+            guard file == nil, let configFile, let cluster else {
+                throw InputError(description: "--from-database needs --config-file and --cluster, and no recording")
+            }
+            let rendered: DatabaseRenderer.Rendered
+            do {
+                rendered = try await DatabaseRenderer.render(configFile: configFile, cluster: cluster, logger: logger)
+            } catch let error as ReplayError {
+                throw InputError(description: error.description)
+            }
+            var out = command ? "# \(rendered.command)\n" : ""
+            out += String(decoding: rendered.values.serialized(.pretty), as: UTF8.self) + "\n"
+            FileHandle.standardOutput.write(Data(out.utf8))
+            return
+        }
+        guard let file else { throw InputError(description: "give a recording, or --from-database") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(description: "cannot read \(file)") }
         var options = ReplayOptions(configFile: configFile, seedFile: seed, settleSeconds: 0)
         options.lastSeq = seq
         let result: JSONValue

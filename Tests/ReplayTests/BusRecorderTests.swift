@@ -90,3 +90,12 @@ import Testing
         #expect(!lines[0].jsonString().contains("gAAAAAB"))
     }
 }
+
+extension BusRecorderTests {
+    @Test func bodiesThatAreNotEnvelopesStayWhatTheyWereWithSecretsMasked() throws {
+        #expect(BusRecorder.masked(Array(#"{"x": 1, "password": "hunter2"}"#.utf8)) == Array(#"{"x": 1, "password": "***"}"#.utf8))
+        #expect(BusRecorder.masked(Array("hello".utf8)) == Array("hello".utf8))
+        let envelope = Array(#"{"oslo.version": "2.0", "oslo.message": "{\"method\": \"m\", \"_context_auth_token\": \"t0ken\"}"}"#.utf8)
+        #expect(BusRecorder.masked(envelope) == Array(#"{"oslo.version": "2.0", "oslo.message": "{\"method\": \"m\", \"_context_auth_token\": \"***\"}"}"#.utf8))
+    }
+}

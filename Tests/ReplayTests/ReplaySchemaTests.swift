@@ -62,4 +62,29 @@ import TestSupport
         let errors = try await Self.validate(items)
         #expect(errors.isEmpty, "\(errors.prefix(10).map { $0.jsonString() }.joined(separator: "\n"))")
     }
+
+    @Test(.enabled(if: TestEnvironment.pythonEnabled))
+    func linesTheRecorderWritesConformToTheRecordingLineSchema() async throws {
+        struct NoSettle: DeliverySettling {
+            func settle(_ delivery: Delivery, as settlement: Settlement, reason: String?) async throws {}
+        }
+        var items: [JSONValue] = []
+        for name in ReplayFixtures.recordings {
+            let text = String(decoding: try ReplayFixtures.recording(name), as: UTF8.self)
+            for (i, line) in text.split(separator: "\n").enumerated() {
+                let entry = try WireRecording.parse(line: Array(line.utf8), lineNumber: i + 1)
+                let delivery = Delivery(queue: "q", exchange: entry.exchange, routingKey: entry.routingKey, body: entry.body,
+                                        properties: entry.properties, redelivered: false, deliveryCount: 1, deliveryTag: 1,
+                                        consumerTag: "c", settler: NoSettle())
+                guard let written = BusRecorder(source: .queue).line(for: delivery, seq: i, at: Date()) else { continue }
+                let record = try JSONValue(parsing: written)
+                items.append(["schema": "recording-line.schema.json", "instance": record, "label": .string("\(name)#\(i)")])
+                items.append(["schema": "oslo-envelope.schema.json", "instance": try JSONValue(parsing: record["body"]?.stringValue ?? ""),
+                              "label": .string("\(name)#\(i) body")])
+            }
+        }
+        #expect(items.count > 80)
+        let errors = try await Self.validate(items)
+        #expect(errors.isEmpty, "\(errors.prefix(10).map { $0.jsonString() }.joined(separator: "\n"))")
+    }
 }

@@ -34,12 +34,14 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         var cluster = ReplaySeed.embedded.clusters[0]
-        cluster["status"] = "UPDATE_IN_PROGRESS"
+        cluster["name"] = "prod-east-renamed"
+        cluster["status"] = "UPDATE_FAILED"
         let file = dir.appendingPathComponent("seed.json")
         try Data(JSONValue.object(["clusters": [.object(cluster)]]).serialized()).write(to: file)
-        // An upgrade of a cluster that is not *_COMPLETE is refused, as Magnum refuses it.
-        let result = try await ReplayFixtures.replay("cluster_upgrade", options: ReplayOptions(seedFile: file.path, settleSeconds: 0))
-        let reply = result["replies"]?.arrayValue?.first
-        #expect(reply?["failure"]?["class"] == "NotSupported")
+        // magnum-api's Cluster.get_by_uuid through the indirection API reads the seeded row.
+        let result = try await ReplayFixtures.replay("indirection_reads", options: ReplayOptions(seedFile: file.path, settleSeconds: 0))
+        let first = result["replies"]?.arrayValue?.first
+        #expect(first?["result"]?["data"]?["name"] == "prod-east-renamed")
+        #expect(first?["result"]?["data"]?["status"] == "UPDATE_FAILED")
     }
 }
