@@ -17,8 +17,9 @@ public struct ReplayOptions: Sendable {
     public var configFile: String?
     /// Rows to add to (or replace in) the embedded seed (`ReplaySeed` format).
     public var seedFile: String?
-    /// Where virtual time starts.
-    public var start: Timestamp
+    /// Where virtual time starts; nil: the first `recorded_at` of the recording, else
+    /// `ReplayDefaults.startMicroseconds` (2026-11-25T00:05:00Z).
+    public var start: Timestamp?
     /// Virtual seconds between two recorded requests (when lines carry no `recorded_at`).
     public var stepSeconds: Double
     /// Virtual seconds the periodic tasks run after the last request (simulated clusters
@@ -30,7 +31,7 @@ public struct ReplayOptions: Sendable {
     public var lastSeq: Int?
 
     public init(configFile: String? = nil, seedFile: String? = nil,
-                start: Timestamp = Timestamp(microsecondsSinceEpoch: ReplayDefaults.startMicroseconds),
+                start: Timestamp? = nil,
                 stepSeconds: Double = 5, settleSeconds: Double = 120, requestTimeout: Double = 120) {
         self.configFile = configFile
         self.seedFile = seedFile
@@ -126,7 +127,9 @@ public enum ReplaySession {
         let configuration = try makeConfiguration(scratch: scratch, userFile: options.configFile)
         try Data(ReplayDefaults.cloud.utf8).write(to: URL(fileURLWithPath: "\(scratch)/cloud.json"))
 
-        let clock = VirtualClock(start: options.start)
+        let start = options.start ?? inputs.lazy.compactMap(\.recordedAt).first
+            ?? Timestamp(microsecondsSinceEpoch: ReplayDefaults.startMicroseconds)
+        let clock = VirtualClock(start: start)
         let store = try await SQLiteClusterStore.open(path: "\(scratch)/replay.sqlite", clock: { clock.now() })
         do {
             let chosen: ReplayBus
@@ -173,6 +176,7 @@ public enum ReplaySession {
 
     static func run(inputs: [RecordedInput], seed: ReplaySeed, configuration: Configuration, store: SQLiteClusterStore,
                     clock: VirtualClock, options: ReplayOptions, bus: ReplayBus, logger: Logger) async throws -> JSONValue {
+        let start = clock.now()
         let x509 = try X509Options(configuration: configuration)
         try await seed.apply(to: store, certificates: ClusterCertificateService(store: ClusterStoreX509KeyPairs(store: store), options: x509, logger: logger))
 
@@ -220,7 +224,6 @@ public enum ReplaySession {
                 var o = decoded.jsonObject
                 o["index"] = nil
                 o["cause"] = cause
-                o["virtual_time"] = .string(clock.now().isoPrimitive)
                 if case .returned(let code, let text) = outcome { o["returned"] = .string("\(code) \(text)") }
                 if decoded.kind == .reply { replies.append(.object(o)) } else { notifications.append(.object(o)) }
             }
@@ -321,7 +324,7 @@ public enum ReplaySession {
                 "skipped": .array(skipped),
             ]),
             "virtual_time": .object([
-                "start": .string(options.start.isoPrimitive), "end": .string(end.isoPrimitive),
+                "start": .string(start.isoPrimitive), "end": .string(end.isoPrimitive),
                 "step_seconds": .double(options.stepSeconds), "settle_seconds": .double(options.settleSeconds),
             ]),
             "requests": .array(steps),
