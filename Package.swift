@@ -422,7 +422,7 @@ let package = Package(
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "Replay", "OsloMessaging", "AMQP", "JSON", "TestSupport",
+                "Replay", "OsloMessaging", "AMQP", "ClusterStore", "JSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

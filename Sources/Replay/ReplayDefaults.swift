@@ -51,7 +51,7 @@ public enum ReplayDefaults {
         """
 
     /// The offline cloud of the recordings' world.
-    static let cloud = """
+    public static let cloud = """
         {
           "region": "RegionOne",
           "auth_url": "http://keystone.example:5000/v3",
