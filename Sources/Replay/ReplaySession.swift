@@ -182,6 +182,7 @@ public enum ReplaySession {
 
         let recorder = TransportRecorder()
         let transport = RecordingTransport(wrapping: bus.worker, recorder: recorder)
+        let failures = HandlerFailureLog()
         let random = DeterministicRandom(seed: 0x6D63_775F_7265_706C)
         let suffixes = DeterministicReleaseSuffixes()
         // While seeded clusters are primed (below), the simulation's clock reads a day earlier, so
@@ -198,7 +199,8 @@ public enum ReplaySession {
         let assembly: WorkerAssembly
         do {
             assembly = try await WorkerAssembly.build(configuration: configuration, transport: transport, store: store, clock: clock,
-                                                      periodicMode: .manual(clock), runtimeHooks: hooks, logger: logger)
+                                                      periodicMode: .manual(clock), runtimeHooks: hooks,
+                                                      logger: failures.logger(forwardingTo: logger))
         } catch {
             throw ReplayError("the worker could not be assembled: \(error)")
         }
@@ -297,6 +299,9 @@ public enum ReplaySession {
                 } else {
                     let settlement = try await waitForSettlement(recorder: recorder, after: settledBefore, timeout: options.requestTimeout, seq: seq)
                     step["outcome"] = .string(settlement.rawValue)
+                    if let uniqueID = input.decoded.fields["unique_id"]?.stringValue, let failure = failures.take(uniqueID: uniqueID) {
+                        step["error"] = .string(failure)
+                    }
                 }
                 steps.append(.object(step))
                 await collect(cause: .object(["seq": JSONValue(seq)]))
