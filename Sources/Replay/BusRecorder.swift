@@ -1,5 +1,5 @@
 public import Foundation
-public import JSON
+import JSON
 public import OsloMessaging
 
 /// Captures oslo.messaging traffic as recording lines (the format of `Tests/Fixtures/wire/`),

@@ -31,14 +31,14 @@ final class HandlerFailureLog: Sendable {
 
         static let prefixes = ["request failed: ", "exception during message handling: "]
 
-        func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-                 file: String, function: String, line: UInt) {
-            let merged = metadata.merging(explicit ?? [:]) { _, new in new }
-            let text = message.description
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            let text = event.message.description
             if let prefix = Self.prefixes.first(where: { text.hasPrefix($0) }), case .string(let uniqueID)? = merged["unique_id"] {
                 sink.record(uniqueID: uniqueID, failure: String(text.dropFirst(prefix.count)))
             }
-            forward.log(level: level, message, metadata: merged, source: source, file: file, function: function, line: line)
+            forward.log(level: event.level, event.message, metadata: merged, source: event.source, file: event.file,
+                        function: event.function, line: event.line)
         }
     }
 }

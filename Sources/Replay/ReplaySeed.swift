@@ -1,5 +1,5 @@
 import ClusterCertificates
-public import ClusterStore
+import ClusterStore
 public import JSON
 import MagnumObjects
 import Worker

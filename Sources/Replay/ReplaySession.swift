@@ -6,7 +6,7 @@ import Synchronization
 public import JSON
 public import Logging
 public import MagnumObjects
-public import OsloConfig
+import OsloConfig
 public import OsloMessaging
 import Worker
 
