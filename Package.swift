@@ -158,6 +158,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Replay: recorded bus traffic through the same worker, on virtual time
+        .target(
+            name: "Replay",
+            dependencies: [
+                "Worker", "CapiHelmRuntime", "CapiHelmDriver", "Helm", "ClusterStore", "ClusterCertificates", "MagnumObjects",
+                "OsloMessaging", "OsloConfig", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Operability: logs, metrics, health endpoints, service lifecycle
         .target(
             name: "Operations",
@@ -234,6 +246,7 @@ let package = Package(
                 "OsloMessaging",
                 "Worker",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Replay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -415,6 +428,14 @@ let package = Package(
                 "Worker", "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: [
+                "Replay", "OsloMessaging", "AMQP", "ClusterStore", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
