@@ -5,6 +5,8 @@ figure's reference and whether the target is met — and writes docs/benchmarks.
 
   bench_report.py MEASUREMENTS.jsonl MACHINE.json OUTPUT.md|-
 
+A "## Findings" section already in OUTPUT (written by hand) is kept at the end.
+
 Lines of MEASUREMENTS:
   {"kind": "figure", "id", "title", "unit", "ref": SYSTEM|null, "target": {"system", "op", "value", "text"}|null,
    "better": "higher"|"lower", "note": TEXT|null}
@@ -110,9 +112,14 @@ def main():
         md.append(f"- {'met' if ok else '**missed**'}: {title}, {system}: {got:.3g} ({goal})")
     if notes:
         md += ["", "## Notes", ""] + [f"- {n}" for n in notes]
-    extra = machine.get("appendix")
-    if extra:
-        md += ["", open(extra).read().rstrip()]
+    # The hand-written "## Findings" section (profiles, explanations) survives a new run.
+    try:
+        previous = open(output).read()
+    except OSError:
+        previous = ""
+    at = previous.find("\n## Findings")
+    if at >= 0:
+        md += ["", previous[at + 1:].rstrip()]
     with open(output, "w") as f:
         f.write("\n".join(md) + "\n")
 

@@ -51,6 +51,17 @@ def usage_now():
     return r.ru_utime + r.ru_stime, r.ru_maxrss
 
 
+def anon_rss_kb():
+    """RssAnon of /proc/self/status: the private part of the resident set (KiB)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def server(url, exchange, topic, name, count, prefetch, executor):
     state = {"n": 0, "first": None, "last": None, "cpu0": None}
     done = threading.Event()
@@ -84,10 +95,16 @@ def server(url, exchange, topic, name, count, prefetch, executor):
         seconds = state["last"] - state["first"]
         print(json.dumps({"rate": (count - 1) / seconds if seconds > 0 else 0, "seconds": seconds,
                           "cpu_seconds": cpu - state["cpu0"], "cpu_seconds_total": cpu, "max_rss_kb": rss,
+                          "anon_rss_kb": anon_rss_kb(),
                           "executor": executor}))
         sys.stdout.flush()
     else:
-        sys.stdin.read()
+        if executor == "eventlet":
+            # A plain read would block eventlet's hub (and every call) until stdin closes.
+            import eventlet.tpool
+            eventlet.tpool.execute(sys.stdin.read)
+        else:
+            sys.stdin.read()
         cpu, rss = usage_now()
         print(json.dumps({"cpu_seconds_total": cpu, "max_rss_kb": rss}))
         sys.stdout.flush()
