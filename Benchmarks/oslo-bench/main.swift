@@ -31,7 +31,7 @@ func usage() -> (cpuSeconds: Double, maxRSSKB: Int) {
 func anonymousRSSKB() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
     for line in status.split(separator: "\n") where line.hasPrefix("RssAnon:") {
-        return Int(line.dropFirst("RssAnon:".count).split(separator: " ").first ?? "") ?? 0
+        return Int(line.dropFirst("RssAnon:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? 0
     }
     return 0
 }
