@@ -275,6 +275,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The worker as deployed: full-path cluster_create casts, status sync against the fake
+        // Kubernetes API, notifications (tools/bench).
+        .executableTarget(
+            name: "worker-bench",
+            dependencies: [
+                "Worker", "CapiHelmRuntime", "CapiHelmDriver", "ClusterStore", "MagnumObjects", "OsloMessaging", "OsloConfig",
+                "AMQP", "JSON", "FakeKubernetes", "FakeHTTP", "Kubernetes",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/worker-bench",
+            swiftSettings: strict
+        ),
+
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "SchemaTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
