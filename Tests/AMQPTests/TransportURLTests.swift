@@ -39,13 +39,13 @@ struct TransportURLTests {
     @Test(
         "virtual host: percent-decoded, '/' when the path is empty",
         arguments: [
-            ("rabbit://u:p@h", "/"),
-            ("rabbit://u:p@h/", "/"),
-            ("rabbit://u:p@h/%2F", "/"),
-            ("rabbit://u:p@h/magnum", "magnum"),
-            ("rabbit://u:p@h/my%20vhost", "my vhost"),
-            ("rabbit://u:p@h/a/b", "a/b"),
-            ("rabbit://u:p@h?ssl=0", "/"),
+            ("rabbit://u@h", "/"),
+            ("rabbit://u@h/", "/"),
+            ("rabbit://u@h/%2F", "/"),
+            ("rabbit://u@h/magnum", "magnum"),
+            ("rabbit://u@h/my%20vhost", "my vhost"),
+            ("rabbit://u@h/a/b", "a/b"),
+            ("rabbit://u@h?ssl=0", "/"),
         ])
     func virtualHost(text: String, expected: String) throws {
         #expect(try TransportURL(parsing: text).virtualHost == expected)
@@ -104,7 +104,9 @@ struct TransportURLTests {
         let url: String
         let part: AMQPError.URLPart
         let mentions: String
-        var testDescription: String { "\(part): \(url)" }
+        /// The report names the case, never the URL (it holds the password; the suite's output is
+        /// scanned for secrets).
+        var testDescription: String { "\(part): \(mentions)" }
     }
 
     static let password = "Sup3rS3cret"
