@@ -406,6 +406,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "Worker", "ClusterStore", "MariaDB", "MagnumObjects", "OsloMessaging", "OsloConfig", "AMQP", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "TestSupport",
             dependencies: [.product(name: "Logging", package: "swift-log")],
