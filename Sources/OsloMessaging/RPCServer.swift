@@ -12,6 +12,8 @@ public struct RPCServerOptions: Sendable {
     public var limits: DecodingLimits
     /// `_unique_id`s remembered for duplicate detection (oslo: 16).
     public var duplicateWindow: Int
+    /// Told about every request once it is settled (metrics); must return quickly.
+    public var observer: (@Sendable (RPCRequestObservation) -> Void)?
 
     public init(rabbit: RabbitOptions = RabbitOptions(), settlement: SettlementPolicy = .ackBeforeDispatch,
                 maxConcurrentHandlers: Int = 64, limits: DecodingLimits = .default,
@@ -21,6 +23,34 @@ public struct RPCServerOptions: Sendable {
         self.maxConcurrentHandlers = maxConcurrentHandlers
         self.limits = limits
         self.duplicateWindow = duplicateWindow
+    }
+}
+
+/// What an RPC server did with one request, for metrics.
+public struct RPCRequestObservation: Sendable {
+    public enum Outcome: String, Sendable {
+        /// The handler returned.
+        case success
+        /// The handler failed (an oslo failure was replied for a call).
+        case failure
+        /// Not handled: malformed, or dropped as a duplicate.
+        case rejected
+    }
+
+    /// The method, `nil` when the request could not be decoded.
+    public let method: String?
+    public let isCall: Bool
+    public let outcome: Outcome
+    public let settlement: Settlement
+    /// Decoding to settlement (reply sent for calls); zero for rejected requests.
+    public let duration: Duration
+
+    public init(method: String?, isCall: Bool, outcome: Outcome, settlement: Settlement, duration: Duration) {
+        self.method = method
+        self.isCall = isCall
+        self.outcome = outcome
+        self.settlement = settlement
+        self.duration = duration
     }
 }
 
@@ -250,6 +280,7 @@ struct RPCRequestProcessor: Sendable {
         }
 
         // 4. Dispatch, with call-monitor keep-alives.
+        let started = ContinuousClock.now
         log.debug("received \(request)")
         let monitor = request.isCall ? startCallMonitor(request, logger: log) : nil
         var result: JSONValue = .null
@@ -301,6 +332,9 @@ struct RPCRequestProcessor: Sendable {
                 }
             }
         }
+        options.observer?(RPCRequestObservation(method: request.method, isCall: request.isCall,
+                                                outcome: failure == nil ? .success : .failure, settlement: settlement,
+                                                duration: ContinuousClock.now - started))
     }
 
     /// Returns true when the delivery could not be settled because its connection was lost.
@@ -342,6 +376,8 @@ struct RPCRequestProcessor: Sendable {
             await sendReply(reply, to: replyTarget.replyQueue, logger: log)
         }
         await settle(delivery, .deadLetter, log, reason: "malformed RPC request: \(decodingError)")
+        options.observer?(RPCRequestObservation(method: nil, isCall: replyTarget != nil, outcome: .rejected,
+                                                settlement: .deadLetter, duration: .zero))
     }
 
     /// Publishes a reply (or keep-alive); a returned reply is logged and dropped. Returns whether

@@ -3,10 +3,19 @@ import ArgumentParser
 
 @main
 struct MagnumCapiWorker: AsyncParsableCommand {
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "magnum-capi-worker",
         abstract: "Does the job of OpenStack Magnum's conductor for Cluster API + Helm clusters.",
-        version: "0.1.0 (librabbitmq \(librabbitmqVersion))",
-        subcommands: [DecodeCommand.self, DriverCaseCommand.self]
+        discussion: """
+            A drop-in for magnum-conductor with the capi-helm driver: it reads magnum.conf, consumes the \
+            conductor's RPC topic on RabbitMQ, keeps Magnum's database and installs each cluster's \
+            openstack-cluster Helm release on the Cluster API management cluster.
+
+            Start with `check-config`, then `serve`. See README.md and docs/ for operators' guides.
+            """,
+        version: "\(version) (librabbitmq \(librabbitmqVersion))",
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, DecodeCommand.self, DriverCaseCommand.self]
     )
 }
