@@ -416,7 +416,7 @@ let package = Package(
         .testTarget(
             name: "ReliabilityTests",
             dependencies: [
-                "Worker", "ClusterStore", "MariaDB", "MagnumObjects", "OsloMessaging", "OsloConfig", "AMQP", "JSON", "TestSupport",
+                "Worker", "ClusterStore", "ClusterCertificates", "MariaDB", "MagnumObjects", "OsloMessaging", "OsloConfig", "AMQP", "JSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -51,7 +51,7 @@ public actor ClusterShard {
             return current
         }
         let now = clock.now()
-        let wallNow = Timestamp.now()
+        let wallNow = WallClock().now()
         var live: Set<String> = [host]
         for row in rows where row.binary == binary {
             guard let h = row.host, !h.isEmpty, h != host else { continue }

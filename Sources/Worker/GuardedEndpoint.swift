@@ -1,5 +1,5 @@
 public import ClusterStore
-import JSON
+public import JSON
 public import Logging
 public import MagnumObjects
 public import OsloMessaging

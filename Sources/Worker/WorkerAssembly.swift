@@ -64,6 +64,8 @@ public struct WorkerAssembly: Sendable {
     }
 
     /// Builds the worker over `store` (already opened and checked against Magnum's schema).
+    /// `reliability` (leases, journal, sharding; docs/reliability.md) takes the store's database
+    /// and `ReliabilityOptions(configuration:)`.
     ///
     /// - Throws: `CapiHelmRuntimeStartupError` (every startup problem, each naming its option)
     ///   or the `ConfigError` of a bad conductor option.
@@ -71,7 +73,8 @@ public struct WorkerAssembly: Sendable {
                              notificationTransport: (any MessageTransport)? = nil, store: any ClusterStore,
                              rpcOptions: RPCServerOptions = RPCServerOptions(settlement: ConductorService.settlement()),
                              clock: any WorkerClock = WallClock(), periodicMode: ConductorService.PeriodicMode = .automatic,
-                             runtimeHooks: CapiHelmRuntime.Hooks = CapiHelmRuntime.Hooks(), logger: Logger) async throws -> WorkerAssembly {
+                             runtimeHooks: CapiHelmRuntime.Hooks = CapiHelmRuntime.Hooks(),
+                             reliability: ReliabilitySetup? = nil, logger: Logger) async throws -> WorkerAssembly {
         let options = try ConductorOptions(configuration: configuration)
         let selection = try DriverSelectionOptions(configuration: configuration)
         let x509 = try X509Options(configuration: configuration)
@@ -82,7 +85,7 @@ public struct WorkerAssembly: Sendable {
             options: selection)
         let conductor = ConductorService(options: options, transport: transport, notificationTransport: notificationTransport,
                                          store: store, drivers: drivers, x509: x509, rpcOptions: rpcOptions, clock: clock,
-                                         periodicMode: periodicMode, logger: logger)
+                                         periodicMode: periodicMode, reliability: reliability, logger: logger)
         return WorkerAssembly(conductor: conductor, runtime: runtime, drivers: drivers, options: options)
     }
 }

@@ -64,7 +64,7 @@ struct ClusterLeasesTests {
     func racingAcquirersNeverBothWin(_ backend: SharedDatabase.Backend) async throws {
         try await Self.withDatabase(backend) { database in
             let table = ClusterLeaseTable(database: database)
-            let t0 = Timestamp.now()
+            let t0 = WallClock().now()
             for round in 0..<20 {
                 let winners = await withTaskGroup(of: Bool.self) { group -> Int in
                     for owner in 0..<4 {

@@ -93,7 +93,7 @@ struct FuzzedEnvelopeTests {
     @Test(.timeLimit(.minutes(5)))
     func tenThousandFuzzedEnvelopesLeaveTheWorkerUpAndNothingLost() async throws {
         let database = try SharedDatabase.sqlite()
-        let seed = SQLClusterStore(database: try await database.open())
+        let seed = try await database.observer()
         try await Fixture.createTemplate(seed)
         let broker = try await makeBroker()
         let worker = try await TestWorker.start(host: "worker-fuzz", broker: broker, database: database, ledger: EffectLedger(),
@@ -118,11 +118,12 @@ struct FuzzedEnvelopeTests {
                                                         properties: .oslo(), mandatory: false))
         }
         let server = worker.service.server
+        let forged = forgedToSelf
         try await eventually(240, "every request settled") {
             let s = server.statistics
             let queued = await broker.readyCount("magnum-conductor") ?? 0
-            return s.received >= count + forgedToSelf && s.acked + s.deadLettered + s.requeued == s.received && queued == 0
-                && (await broker.unackedCount("magnum-conductor")) == 0
+            let unacked = await broker.unackedCount("magnum-conductor")
+            return s.received >= count + forged && s.acked + s.deadLettered + s.requeued == s.received && queued == 0 && unacked == 0
         }
         let stats = server.statistics
         #expect(stats.requeued == 0)

@@ -13,7 +13,7 @@ struct PoisonAndShutdownTests {
     /// dead-lettered with an error notification naming it; the next worker carries on.
     @Test func aRequestThatKillsEveryWorkerIsDeadLetteredAfterMaxDeliveries() async throws {
         let database = try SharedDatabase.sqlite()
-        let seed = SQLClusterStore(database: try await database.open())
+        let seed = try await database.observer()
         try await Fixture.createTemplate(seed)
         let broker = try await makeBroker()
         let ledger = EffectLedger()
@@ -56,7 +56,7 @@ struct PoisonAndShutdownTests {
     /// grace period, is acknowledged, and the worker's leases are released.
     @Test func shutdownFinishesRunningRequestsAndReleasesLeases() async throws {
         let database = try SharedDatabase.sqlite()
-        let seed = SQLClusterStore(database: try await database.open())
+        let seed = try await database.observer()
         try await Fixture.createTemplate(seed)
         try await Fixture.createCluster(seed, 1, status: "CREATE_COMPLETE")
         let broker = try await makeBroker()
@@ -85,7 +85,7 @@ struct PoisonAndShutdownTests {
     /// its effect still happens once.
     @Test func aRequestOutlivingTheGracePeriodIsHandedBackAndResumedElsewhere() async throws {
         let database = try SharedDatabase.sqlite()
-        let seed = SQLClusterStore(database: try await database.open())
+        let seed = try await database.observer()
         try await Fixture.createTemplate(seed)
         try await Fixture.createCluster(seed, 1, status: "CREATE_COMPLETE")
         let broker = try await makeBroker()

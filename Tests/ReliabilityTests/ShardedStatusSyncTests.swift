@@ -12,13 +12,13 @@ import Worker
 struct ShardedStatusSyncTests {
     @Test func eachClusterIsSyncedByExactlyOneWorkerPerPeriodAndADeadWorkersShareMovesWithinALeaseTime() async throws {
         let database = try SharedDatabase.sqlite()
-        let seed = SQLClusterStore(database: try await database.open())
+        let seed = try await database.observer()
         try await Fixture.createTemplate(seed)
         let clusters = 300
         for i in 0..<clusters { try await Fixture.createCluster(seed, i, status: "UPDATE_IN_PROGRESS") }
         let broker = try await makeBroker()
         let ledger = EffectLedger()
-        let start = Timestamp.now()
+        let start = WallClock().now()
         let clock = VirtualClock(start: start)
         let leaseTime = 30.0
         let interval = 10.0  // [capi_worker] status_sync_interval

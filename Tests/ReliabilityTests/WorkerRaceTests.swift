@@ -13,7 +13,7 @@ import Worker
 struct WorkerRaceTests {
     @Test func twoWorkersNeverInterleaveDriverCallsForACluster() async throws {
         let database = try SharedDatabase.sqlite()
-        let seed = SQLClusterStore(database: try await database.open())
+        let seed = try await database.observer()
         try await Fixture.createTemplate(seed)
         try await Fixture.createCluster(seed, 1, status: "CREATE_COMPLETE")
         try await Fixture.createCluster(seed, 2, status: "CREATE_COMPLETE")

@@ -1,3 +1,4 @@
+import ClusterCertificates
 import ClusterStore
 import Foundation
 import JSON
@@ -55,6 +56,11 @@ struct SharedDatabase: Sendable {
     let backend: Backend
     let open: @Sendable () async throws -> any SQLDatabase
     let cleanup: @Sendable () async -> Void
+
+    /// A store on this database that is never killed (the test's own view).
+    func observer() async throws -> SQLClusterStore<KillableDatabase> {
+        SQLClusterStore(database: KillableDatabase(inner: try await open(), kill: KillSwitch()))
+    }
 
     static func sqlite() throws -> SharedDatabase {
         let dir = try TestEnvironment.temporaryDirectory("reliability")
@@ -314,19 +320,33 @@ func eventually(_ seconds: Double = 60, _ what: String, _ condition: @Sendable (
 final class TestWorker: Sendable {
     let host: String
     let kill: KillSwitch
-    let transport: InMemoryTransport
+    let disconnect: @Sendable () async -> Void
     let service: ConductorService
     let store: SQLClusterStore<KillableDatabase>
 
-    init(host: String, kill: KillSwitch, transport: InMemoryTransport, service: ConductorService, store: SQLClusterStore<KillableDatabase>) {
+    init(host: String, kill: KillSwitch, disconnect: @escaping @Sendable () async -> Void, service: ConductorService,
+         store: SQLClusterStore<KillableDatabase>) {
         self.host = host
         self.kill = kill
-        self.transport = transport
+        self.disconnect = disconnect
         self.service = service
         self.store = store
     }
 
     static func start(host: String, broker: InMemoryBroker, database: SharedDatabase, ledger: EffectLedger,
+                      options: ReliabilityOptions, clock: any WorkerClock = WallClock(),
+                      periodicMode: ConductorService.PeriodicMode = .automatic, periodicEnable: Bool = false,
+                      serviceDownTime: Int = 3, callDuration: Duration = .zero, completes: Bool = true,
+                      poison: Set<String> = []) async throws -> TestWorker {
+        let transport = await broker.connect()
+        return try await start(host: host, transport: transport, disconnect: { await transport.close() }, database: database,
+                               ledger: ledger, options: options, clock: clock, periodicMode: periodicMode,
+                               periodicEnable: periodicEnable, serviceDownTime: serviceDownTime, callDuration: callDuration,
+                               completes: completes, poison: poison)
+    }
+
+    static func start(host: String, transport: any MessageTransport, disconnect: @escaping @Sendable () async -> Void,
+                      rabbit: RabbitOptions = RabbitOptions(), database: SharedDatabase, ledger: EffectLedger,
                       options: ReliabilityOptions, clock: any WorkerClock = WallClock(),
                       periodicMode: ConductorService.PeriodicMode = .automatic, periodicEnable: Bool = false,
                       serviceDownTime: Int = 3, callDuration: Duration = .zero, completes: Bool = true,
@@ -337,9 +357,8 @@ final class TestWorker: Sendable {
         let store = SQLClusterStore(database: killable)
         let effectiveClock: any WorkerClock
         if case .manual(let virtual) = periodicMode { effectiveClock = virtual } else { effectiveClock = clock }
-        let transport = await broker.connect()
         let driver = LedgerDriver(worker: host, store: store, ledger: ledger, clock: effectiveClock, callDuration: callDuration,
-                                  completes: completes, poison: poison, crash: { kill.kill(); await transport.close() })
+                                  completes: completes, poison: poison, crash: { kill.kill(); await disconnect() })
         var log = testLogger
         log[metadataKey: "worker"] = "\(host)"
         let service = ConductorService(
@@ -347,18 +366,19 @@ final class TestWorker: Sendable {
                                       healthPollingInterval: -1, notificationDriver: .messagingV2, statusSyncInterval: 10),
             transport: transport, store: store,
             drivers: ClusterDriverRegistry([.init(name: "k8s_capi_helm_v1", driver: driver)]),
-            x509: X509Options(rsaKeySize: 1024), clock: clock, periodicMode: periodicMode,
+            x509: X509Options(rsaKeySize: 1024), rpcOptions: RPCServerOptions(rabbit: rabbit, settlement: ConductorService.settlement()),
+            clock: clock, periodicMode: periodicMode,
             reliability: ReliabilitySetup(database: killable, options: options, owner: "\(host)/\(UUID().uuidString.prefix(8))"),
             logger: log)
         try await service.start()
-        return TestWorker(host: host, kill: kill, transport: transport, service: service, store: store)
+        return TestWorker(host: host, kill: kill, disconnect: disconnect, service: service, store: store)
     }
 
     /// Dies abruptly: no more database writes, the broker connection drops (its unsettled
     /// deliveries go back to the queue), nothing is released.
     func crash() async {
         kill.kill()
-        await transport.close()
+        await disconnect()
     }
 }
 
