@@ -50,7 +50,14 @@ struct ChaosTests {
                                   // Two crashes at random moments of each phase, each worker restarted at once.
                                   for _ in 0..<2 {
                                       try await Task.sleep(for: .milliseconds(Int.random(in: 20...300)))
-                                      let victim = Int.random(in: 0..<workers.count)
+                                      // Prefer a worker in the middle of a request (holding a lease).
+                                      var victim = Int.random(in: 0..<workers.count)
+                                      for _ in 0..<100 {
+                                          var busy: [Int] = []
+                                          for (i, w) in workers.enumerated() where !(await w.service.leasesHeld.isEmpty) { busy.append(i) }
+                                          if let pick = busy.randomElement() { victim = pick; break }
+                                          try await Task.sleep(for: .milliseconds(10))
+                                      }
                                       await workers[victim].crash()
                                       kills.add(1)
                                       try await restart(victim)
@@ -83,6 +90,7 @@ struct ChaosTests {
             Phase(method: "nodegroup_create", driverMethod: "create_nodegroup", expectedStatus: "UPDATE_COMPLETE"),
             Phase(method: "cluster_delete", driverMethod: "delete_cluster", expectedStatus: nil),
         ]
+        var resumedTotal = 0
         for phase in phases {
             var messages: [JSONObject] = []
             for i in 0..<clusters {
@@ -136,8 +144,15 @@ struct ChaosTests {
                 let groups = try await observer.database.read { try $0.query("SELECT COUNT(*) FROM nodegroup", []).rows }
                 #expect(groups.first?.first == .integer(Int64(3 * clusters)), "no duplicate nodegroups")
             }
-            print("chaos[\(label)] \(phase.method): \(clusters) done, driver re-invoked for \(reinvoked) interrupted call(s)")
+            let resumed = try await observer.database.read {
+                try $0.query("SELECT COUNT(*) FROM capi_worker_journal WHERE method = ? AND attempts > 1", [.text(phase.method)]).rows
+            }
+            if case .integer(let n)? = resumed.first?.first { resumedTotal += Int(n) }
+            print("chaos[\(label)] \(phase.method): \(clusters) done; \(resumed.first?.first ?? .null) request(s) resumed after an interruption, driver re-invoked for \(reinvoked) interrupted call(s)")
         }
+        // The faults did interrupt requests (otherwise this test would prove nothing).
+        #expect(resumedTotal > 0, "no request was interrupted by the faults")
+        print("chaos[\(label)]: \(resumedTotal) request(s) resumed in all")
         let left = try await observer.database.read { try $0.query("SELECT COUNT(*) FROM nodegroup", []).rows }
         #expect(left.first?.first == .integer(0))
         for w in pool.all { await w.service.stop() }
