@@ -135,7 +135,7 @@ public actor ConductorService {
             if outcome.isCall { return .ack }
             // A cast no handler could take (unknown method or version, arguments or objects that
             // do not bind) changed nothing and would otherwise vanish: kept for an operator.
-            if error is NoSuchMethod || error is UnsupportedVersion || error is ObjectError { return .deadLetter }
+            if error is NoSuchMethod || error is UnsupportedVersion || error is ObjectError || error is IndirectionFailure { return .deadLetter }
             if let builtin = error as? PythonBuiltinError, ["TypeError", "ValueError"].contains(builtin.className) { return .deadLetter }
             switch error {
             case is MagnumError, is ObjectError, is IndirectionFailure, is PythonBuiltinError, is DriverNotImplemented,
