@@ -44,7 +44,7 @@ struct BrokerRestartChaosTests {
                                options: RPCClientOptions(rabbit: rabbit, timeout: .seconds(60)), logger: testLogger)
         let restarts = Counter()
         let url = broker.url
-        try await ChaosTests.phases(
+        let outcome = try await ChaosTests.phases(
             label: "rabbitmq", database: database, ledger: ledger, client: client,
             start: { host in
                 let transport = try await Self.transport(url: url, rabbit: rabbit)
@@ -55,10 +55,18 @@ struct BrokerRestartChaosTests {
                 // Restart the broker during the first and the third phase, while casts flow.
                 restarts.add(1)
                 guard [1, 3].contains(restarts.current) else { return }
-                try await Task.sleep(for: .milliseconds(150))
+                // Once this phase's requests are being worked on.
+                let baseline = ledger.calls.count
+                for _ in 0..<1000 where ledger.calls.count < baseline + 5 { try await Task.sleep(for: .milliseconds(10)) }
+                let before = ledger.calls.count
+                let started = Date()
                 try await broker.control("restart")
+                print("chaos[rabbitmq]: broker restarted in \(Int(Date().timeIntervalSince(started) * 1000)) ms; driver calls before \(before), after \(ledger.calls.count)")
             })
         #expect(restarts.current == 5)
+        // The restarts did catch requests in flight: their settlements were lost with the old
+        // connections and the broker delivered them again.
+        #expect(outcome.lostSettlements + outcome.resumed > 0, "the restarts interrupted nothing")
         await client.close()
         await clientTransport.close()
         await database.cleanup()
