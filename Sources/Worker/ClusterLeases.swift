@@ -27,6 +27,12 @@ public struct LeaseEvents: Sendable {
 public struct ClusterBusy: Error, Sendable, CustomStringConvertible, RetryableError {
     public let resource: String
     public let holder: String?
+
+    public init(resource: String, holder: String?) {
+        self.resource = resource
+        self.holder = holder
+    }
+
     public var description: String {
         "cluster \(resource) is being worked on by \(holder ?? "another handler"); the request is handed back to the broker"
     }

@@ -122,17 +122,21 @@ public actor ConductorService {
 
     /// Acknowledge after the handler: success and Magnum's own failures (recorded in the
     /// database and notified, as Magnum does) are acked; a call is always acked once answered;
-    /// a cast that failed unexpectedly (database unreachable, a bug) is dead-lettered, so it is
-    /// kept for an operator instead of vanishing.
+    /// a cast that could not run now (cluster busy elsewhere, database unreachable) is requeued;
+    /// a cast no handler could take (unknown method or version, arguments that do not bind), a
+    /// poison request (`PoisonMessage`) or a cast that failed unexpectedly (a bug) is
+    /// dead-lettered, so it is kept for an operator instead of vanishing. See docs/reliability.md.
     public static func settlement() -> SettlementPolicy {
         SettlementPolicy(timing: .afterOutcome) { outcome in
             guard let error = outcome.error else { return .ack }
-            // A request that never got to run (its cluster busy elsewhere, the database away) is
+            // A call is answered (oslo's reply semantics: a reply or the caller's timeout, never
+            // a late run after the caller gave up).
+            if outcome.isCall { return .ack }
+            // A cast that could not run now (its cluster busy elsewhere, the database away) is
             // handed back to the broker; the journal bounds how often one is started.
             if error is any RetryableError { return .requeue }
             if let store = error as? StoreError, store.kind == .connection { return .requeue }
             if error is PoisonMessage { return .deadLetter }
-            if outcome.isCall { return .ack }
             // A cast no handler could take (unknown method or version, arguments or objects that
             // do not bind) changed nothing and would otherwise vanish: kept for an operator.
             if error is NoSuchMethod || error is UnsupportedVersion || error is ObjectError || error is IndirectionFailure { return .deadLetter }

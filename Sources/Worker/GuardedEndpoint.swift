@@ -57,6 +57,14 @@ public struct PoisonMessage: Error, Sendable, CustomStringConvertible {
     public let messageID: String
     public let clusterUUID: String
     public let attempts: Int
+
+    public init(method: String, messageID: String, clusterUUID: String, attempts: Int) {
+        self.method = method
+        self.messageID = messageID
+        self.clusterUUID = clusterUUID
+        self.attempts = attempts
+    }
+
     public var description: String {
         "\(method) for cluster \(clusterUUID) was started \(attempts) times without finishing (unique_id \(messageID)); dead-lettered"
     }
