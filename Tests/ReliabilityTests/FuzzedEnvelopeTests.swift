@@ -142,7 +142,10 @@ struct FuzzedEnvelopeTests {
         #expect(stats.malformed > 0)
         // Replies: every answerable call got its failure.
         var replied: Set<String> = []
-        for message in await broker.readyMessages(Self.replyQueue) {
+        let replyMessages = await broker.readyMessages(Self.replyQueue)
+        let replyBytes = replyMessages.reduce(0) { $0 + $1.body.count }
+        let largestReply = replyMessages.map(\.body.count).max() ?? 0
+        for message in replyMessages {
             let decoded = try RPCEnvelope.decode(message.body).message
             if let id = decoded["_msg_id"]?.stringValue { replied.insert(id) }
             #expect(decoded["failure"] != nil && decoded["failure"] != .null)
@@ -175,7 +178,7 @@ struct FuzzedEnvelopeTests {
         }
         await drain.cancel()
         let rssAfter = residentKiB()
-        print("fuzz: \(count) envelopes (+\(forgedToSelf) forged replies to the conductor queue); received \(stats.received), malformed \(stats.malformed), replies \(stats.repliesSent), returned \(stats.repliesReturned), acked \(stats.acked), dead-lettered \(stats.deadLettered); RSS before \(rssBefore) KiB, half-way \(rssHalf) KiB, after \(rssAfter) KiB")
+        print("fuzz: \(count) envelopes (+\(forgedToSelf) forged replies to the conductor queue); received \(stats.received), malformed \(stats.malformed), replies \(stats.repliesSent), returned \(stats.repliesReturned), acked \(stats.acked), dead-lettered \(stats.deadLettered); RSS before \(rssBefore) KiB, half-way \(rssHalf) KiB, after \(rssAfter) KiB; the test broker holds \(replyBytes / 1024) KiB of replies (largest \(largestReply) bytes)")
         // Bounded: the second half (same mix) must not grow the process like the first did;
         // what the first half grew is the allocator's high-water mark (the 17 MiB bodies).
         // (The process also holds the in-memory broker's queues — 5,000+ failure replies — and
