@@ -3,6 +3,7 @@ public import JSON
 public import Logging
 public import MagnumObjects
 public import OsloMessaging
+import Synchronization
 
 /// What makes the conductor safe with several workers and redeliveries: per-cluster leases, the
 /// operation journal and the poison-message bound. `ConductorService` puts it around its
@@ -16,6 +17,8 @@ public struct ConductorReliability: Sendable {
     public let clock: any WorkerClock
     /// Where the error notification of a dead-lettered request goes.
     public let notifications: ConductorNotifications?
+    /// What the journal did (for metrics and tests).
+    public let statistics = ReliabilityStatistics()
 
     public init(leases: ClusterLeases, journal: OperationJournal, maxDeliveries: Int = 5, clock: any WorkerClock = WallClock(),
                 notifications: ConductorNotifications? = nil) {
@@ -103,6 +106,7 @@ public struct GuardedEndpoint: RPCEndpoint {
             let entry = try await journal.begin(messageID: messageID, clusterUUID: cluster, method: invocation.method,
                                                 now: reliability.clock.now())
             if entry.state == .done {
+                reliability.statistics.count { $0.skippedAsDone += 1 }
                 logger.warning("request already handled (outcome: \(entry.outcome ?? "?")); not running it again")
                 return try await Self.currentResult(of: invocation, cluster: cluster, store: store)
             }
@@ -110,11 +114,13 @@ public struct GuardedEndpoint: RPCEndpoint {
                 let poison = PoisonMessage(method: invocation.method, messageID: messageID, clusterUUID: cluster, attempts: entry.attempts - 1)
                 try await journal.finish(messageID: messageID, outcome: "dead-lettered: \(poison)", now: reliability.clock.now())
                 logger.error("\(poison)")
+                reliability.statistics.count { $0.deadLettered += 1 }
                 await reliability.notifications?.requestDeadLettered(method: invocation.method, messageID: messageID, clusterUUID: cluster,
                                                                      reason: poison.description, context: invocation.context)
                 throw poison
             }
             if entry.attempts > 1 {
+                reliability.statistics.count { $0.resumed += 1 }
                 logger.warning("resuming a request interrupted \(entry.attempts - 1) time(s); steps done before: \(entry.steps)")
             }
             let attempt = OperationAttempt(messageID: messageID, clusterUUID: cluster, method: invocation.method, attempt: entry.attempts,
@@ -146,4 +152,19 @@ public struct GuardedEndpoint: RPCEndpoint {
             return .null
         }
     }
+}
+
+/// Counters of the journal's decisions.
+public final class ReliabilityStatistics: Sendable {
+    public struct Values: Sendable, Equatable {
+        /// Redeliveries of requests already handled: acknowledged without running.
+        public var skippedAsDone = 0
+        /// Requests started again after an interrupted attempt.
+        public var resumed = 0
+        /// Requests given up on after `max_deliveries` starts.
+        public var deadLettered = 0
+    }
+    private let state = Mutex(Values())
+    public var values: Values { state.withLock { $0 } }
+    func count(_ update: (inout Values) -> Void) { state.withLock { update(&$0) } }
 }

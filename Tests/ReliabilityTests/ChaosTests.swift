@@ -79,7 +79,7 @@ struct ChaosTests {
     static func phases(label: String, clusters: Int = 100, database: SharedDatabase, ledger: EffectLedger, client: RPCClient,
                        start: @escaping @Sendable (String) async throws -> TestWorker,
                        fault: @escaping @Sendable ([TestWorker], @escaping @Sendable (Int) async throws -> Void) async throws -> Void)
-        async throws -> (resumed: Int, lostSettlements: Int) {
+        async throws -> (resumed: Int, redelivered: Int) {
         let observer = try await database.observer()
         try await WorkerSchema.migrate(observer.database)
         try await Fixture.createTemplate(observer)
@@ -153,17 +153,18 @@ struct ChaosTests {
             if case .integer(let n)? = resumed.first?.first { resumedTotal += Int(n) }
             print("chaos[\(label)] \(phase.method): \(clusters) done; \(resumed.first?.first ?? .null) request(s) resumed after an interruption, driver re-invoked for \(reinvoked) interrupted call(s)")
         }
-        var lostSettlements = 0, duplicates = 0
+        var lostSettlements = 0, duplicates = 0, skipped = 0
         for w in pool.all {
             lostSettlements += w.service.server.statistics.lostOwnership
             duplicates += w.service.server.statistics.duplicates
+            skipped += w.service.reliability?.statistics.values.skippedAsDone ?? 0
         }
-        print("chaos[\(label)]: \(resumedTotal) request(s) resumed in all; \(lostSettlements) settlement(s) lost with a connection, \(duplicates) redelivery(ies) absorbed by the surviving workers")
+        print("chaos[\(label)]: \(resumedTotal) request(s) resumed in all; \(lostSettlements) settlement(s) lost with a connection, \(duplicates) redelivery(ies) absorbed by a worker's duplicate filter, \(skipped) redelivery(ies) of finished requests skipped by the journal (surviving workers)")
         let left = try await observer.database.read { try $0.query("SELECT COUNT(*) FROM nodegroup", []).rows }
         #expect(left.first?.first == .integer(0))
         for w in pool.all { await w.service.stop() }
         await observer.close()
-        return (resumedTotal, lostSettlements)
+        return (resumedTotal, lostSettlements + duplicates + skipped)
     }
 }
 

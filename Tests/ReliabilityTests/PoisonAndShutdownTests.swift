@@ -26,7 +26,7 @@ struct PoisonAndShutdownTests {
         }
         let client = await makeClient(broker)
         try await client.cast("cluster_create", args: try Fixture.createArgs(7), context: Fixture.context)
-        try await eventually(60, "the poison request dead-lettered") { await broker.readyCount("dead") == 1 }
+        try await eventually(240, "the poison request dead-lettered") { await broker.readyCount("dead") == 1 }
         // Three workers died running it; the fourth refused to run it again.
         #expect(ledger.count(method: "create_cluster", cluster: poisoned) == 3)
         #expect(workers.filter(\.kill.killed).count == 3)
@@ -44,7 +44,7 @@ struct PoisonAndShutdownTests {
         // The survivor carries on with the next request.
         let survivor = try #require(workers.first { !$0.kill.killed })
         try await client.cast("cluster_create", args: try Fixture.createArgs(8), context: Fixture.context)
-        try await eventually(60, "the next create") { ledger.count(method: "create_cluster", cluster: Fixture.clusterUUID(8)) == 1 }
+        try await eventually(120, "the next create") { ledger.count(method: "create_cluster", cluster: Fixture.clusterUUID(8)) == 1 }
         #expect(try await seed.cluster(uuid: Fixture.clusterUUID(8), context: .allProjects).status == .createInProgress)
         await survivor.service.stop()
         await client.close()
