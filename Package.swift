@@ -158,6 +158,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Replay: recorded bus traffic through the same worker, on virtual time
+        .target(
+            name: "Replay",
+            dependencies: [
+                "Worker", "CapiHelmRuntime", "CapiHelmDriver", "Helm", "ClusterStore", "ClusterCertificates", "MagnumObjects",
+                "OsloMessaging", "OsloConfig", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Operability: logs, metrics, health endpoints, service lifecycle
         .target(
             name: "Operations",
@@ -234,6 +246,7 @@ let package = Package(
                 "OsloMessaging",
                 "Worker",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Replay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -259,6 +272,19 @@ let package = Package(
             name: "oslo-bench",
             dependencies: ["OsloMessaging", "JSON", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/oslo-bench",
+            swiftSettings: strict
+        ),
+
+        // The worker as deployed: full-path cluster_create casts, status sync against the fake
+        // Kubernetes API, notifications (tools/bench).
+        .executableTarget(
+            name: "worker-bench",
+            dependencies: [
+                "Worker", "CapiHelmRuntime", "CapiHelmDriver", "ClusterStore", "MagnumObjects", "OsloMessaging", "OsloConfig",
+                "AMQP", "JSON", "FakeKubernetes", "FakeHTTP", "Kubernetes",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/worker-bench",
             swiftSettings: strict
         ),
 
@@ -405,6 +431,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "WorkerTests",
             dependencies: [
                 "Worker", "ClusterStore", "ClusterCertificates", "MagnumObjects", "OsloMessaging", "OsloConfig", "JSON", "TestSupport",
@@ -417,6 +448,14 @@ let package = Package(
             name: "ReliabilityTests",
             dependencies: [
                 "Worker", "ClusterStore", "ClusterCertificates", "MariaDB", "MagnumObjects", "OsloMessaging", "OsloConfig", "AMQP", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: [
+                "Replay", "OsloMessaging", "AMQP", "ClusterStore", "JSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -60,8 +60,8 @@ case "consume":
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    // rate, and CPU time (user + system, whole process) per message in microseconds
-    print(String(format: "%.1f %.2f", Double(received - 1) / seconds, cpu * 1e6 / Double(received)))
+    // rate, CPU time (user + system, whole process) per message in microseconds, peak RSS in KiB
+    print(String(format: "%.1f %.2f", Double(received - 1) / seconds, cpu * 1e6 / Double(received)) + " \(usage.ru_maxrss)")
     FileHandle.standardError.write(
         Data("swift: \(received) messages (\(bytes) bytes) in \(String(format: "%.3f", seconds)) s\n".utf8))
 

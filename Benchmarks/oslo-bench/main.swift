@@ -26,6 +26,16 @@ func usage() -> (cpuSeconds: Double, maxRSSKB: Int) {
     return (cpu, u.ru_maxrss)
 }
 
+/// `RssAnon` of /proc/self/status: the private (anonymous) part of the resident set, without the
+/// shared libraries' file pages (KiB; 0 where unavailable).
+func anonymousRSSKB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("RssAnon:") {
+        return Int(line.dropFirst("RssAnon:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? 0
+    }
+    return 0
+}
+
 let arguments = CommandLine.arguments
 guard arguments.count >= 6 else {
     fail("usage: oslo-bench fill URL EXCHANGE TOPIC COUNT BODY_FILE | serve URL EXCHANGE TOPIC SERVER COUNT PREFETCH")
@@ -116,6 +126,7 @@ case "serve":
         let result: JSONValue = [
             "rate": .double(seconds > 0 ? Double(count - 1) / seconds : 0), "seconds": .double(seconds),
             "cpu_seconds": .double(cpu - p.cpuAtFirst), "cpu_seconds_total": .double(cpu), "max_rss_kb": JSONValue(rss),
+            "anon_rss_kb": JSONValue(anonymousRSSKB()),
         ]
         print(result.jsonString())
     } else {

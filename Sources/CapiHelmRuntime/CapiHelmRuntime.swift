@@ -5,6 +5,7 @@ public import Foundation
 public import Helm
 public import Kubernetes
 public import Logging
+public import MagnumObjects
 public import OsloConfig
 
 /// The capi-helm driver wired to the world, built from `magnum.conf`: `DriverConfiguration`
@@ -45,12 +46,28 @@ public struct CapiHelmRuntime: Sendable {
         public var simulationClock: @Sendable () -> Date = { Date() }
         /// The environment helm inherits pass-through variables and `KUBECONFIG` from.
         public var environment: [String: String]? = nil
+        /// Told about every helm process (metrics).
+        public var helmObserver: (@Sendable (HelmInvocation) -> Void)? = nil
+        /// The driver's wall clock (operation timeouts); unset: the system clock.
+        public var driverClock: (@Sendable () -> Timestamp)? = nil
+        /// The random part of new release names (`short_id.generate_id`); unset: random.
+        public var releaseSuffix: (@Sendable () -> String)? = nil
+        /// 64 random bits for the offline cloud's made-up application credentials; unset: the
+        /// system generator. The replay tool derives them from a seed, so runs are repeatable.
+        public var offlineCloudRandom: (@Sendable () -> UInt64)? = nil
         public init() {}
     }
 
+    /// The hooks the runtime was started with.
+    public let hooks: Hooks
+
     /// A driver over these ports.
     public func driver(logger: Logger? = nil) -> CapiHelmDriver {
-        CapiHelmDriver(configuration: configuration, ports: ports, logger: logger ?? self.logger)
+        let now = hooks.driverClock ?? SystemClock.now
+        if let releaseSuffix = hooks.releaseSuffix {
+            return CapiHelmDriver(configuration: configuration, ports: ports, logger: logger ?? self.logger, now: now, releaseSuffix: releaseSuffix)
+        }
+        return CapiHelmDriver(configuration: configuration, ports: ports, logger: logger ?? self.logger, now: now)
     }
 
     /// Stops helm's private directory and the HTTP clients.
@@ -92,7 +109,8 @@ public struct CapiHelmRuntime: Sendable {
         problems += RuntimeStartupChecks.modes(settings)
 
         // Helm.
-        let helm = RuntimeStartupChecks.helmExecutor(settings, environment: hooks.environment, logger: logger)
+        let helm = RuntimeStartupChecks.helmExecutor(settings, environment: hooks.environment, logger: logger,
+                                                     observer: hooks.helmObserver)
         var helmVersion = HelmVersion(major: 0, minor: 0, patch: 0)
         var renderChart: String?
         switch settings.helmMode {
@@ -149,7 +167,7 @@ public struct CapiHelmRuntime: Sendable {
         if let failure = RuntimeStartupChecks.clusterCABundle(caBundle) { problems.append(failure) }
         if let path = settings.offlineCloudFile {
             switch RuntimeStartupChecks.offlineCloud(path) {
-            case .success(let cloud): offlineCloud = OfflineCloud(cloud: cloud, clusterCABundleFile: caBundle, logger: logger)
+            case .success(let cloud): offlineCloud = OfflineCloud(cloud: cloud, clusterCABundleFile: caBundle, random: hooks.offlineCloudRandom, logger: logger)
             case .failure(let failure): problems.append(failure)
             }
         } else {
@@ -220,6 +238,6 @@ public struct CapiHelmRuntime: Sendable {
         return CapiHelmRuntime(configuration: driverConfiguration, settings: settings, ports: ports, logger: logger, helmExecutor: helm,
                                renderOnly: renderOnly, offlineManagementCluster: offlineCluster, simulation: simulation,
                                offlineCloud: offlineCloud, helmVersion: helmVersion, kubernetesReport: kubernetesReport,
-                               openStackPort: openStackPort, kubernetesClient: kubernetesClient)
+                               openStackPort: openStackPort, kubernetesClient: kubernetesClient, hooks: hooks)
     }
 }

@@ -163,14 +163,38 @@ public final class OfflineCloud: OpenStackPort {
     }
 
     let credentials = Mutex<[String: Credential]>([:])
+    let random: (@Sendable () -> UInt64)?
+    let recorded = Mutex<[RecordedOpenStackCall]>([])
 
-    public init(cloud: OfflineCloudDescription, clusterCABundleFile: String?, logger: Logger) {
+    /// - Parameter random: 64 random bits at a time for made-up credentials (ids, secrets, name
+    ///   suffixes); `nil` is the system generator. Replays pass a seeded source.
+    public init(cloud: OfflineCloudDescription, clusterCABundleFile: String?, random: (@Sendable () -> UInt64)? = nil, logger: Logger) {
         self.cloud = cloud
         self.clusterCABundleFile = clusterCABundleFile
+        self.random = random
         self.logger = logger
     }
 
+    /// What the driver asked of the cloud so far, oldest first (never a secret).
+    public var calls: [RecordedOpenStackCall] { recorded.withLock { $0 } }
+
+    func record(_ call: String, _ arguments: JSONObject, _ result: JSONValue? = nil, error: (any Error)? = nil) {
+        recorded.withLock { $0.append(RecordedOpenStackCall(call: call, arguments: arguments, result: result,
+                                                            error: error.map { String(describing: $0) })) }
+    }
+
     public func image(_ identifier: String, context: RequestContext) async throws -> GlanceImage {
+        do {
+            let value = try await imageUnrecorded(identifier, context: context)
+            record("image", ["identifier": .string(identifier)], .string(identifier))
+            return value
+        } catch {
+            record("image", ["identifier": .string(identifier)], error: error)
+            throw error
+        }
+    }
+
+    func imageUnrecorded(_ identifier: String, context: RequestContext) async throws -> GlanceImage {
         if let byID = cloud.images.first(where: { $0["id"]?.stringValue == identifier }) {
             return OpenStackClientPort.glanceImage(.object(byID))
         }
@@ -183,12 +207,34 @@ public final class OfflineCloud: OpenStackPort {
     }
 
     public func flavors(minimumRAM: Int, context: RequestContext) async throws -> [Flavor] {
+        do {
+            let value = try await flavorsUnrecorded(minimumRAM: minimumRAM, context: context)
+            record("flavors", ["minimum_ram": JSONValue(minimumRAM)], .array(value.map { .string($0.name) }))
+            return value
+        } catch {
+            record("flavors", ["minimum_ram": JSONValue(minimumRAM)], error: error)
+            throw error
+        }
+    }
+
+    func flavorsUnrecorded(minimumRAM: Int, context: RequestContext) async throws -> [Flavor] {
         cloud.flavors.filter { $0.ram >= minimumRAM }.map { Flavor(id: $0.id, name: $0.name, ram: $0.ram, vcpus: $0.vcpus) }
     }
 
     public func volumeTypes(context: RequestContext) async throws -> [String] { cloud.volumeTypes }
 
     public func networkID(name: String, external: Bool, context: RequestContext) async throws -> String {
+        do {
+            let value = try await networkIDUnrecorded(name: name, external: external, context: context)
+            record("networkID", ["name": .string(name), "external": .bool(external)], .string(value))
+            return value
+        } catch {
+            record("networkID", ["name": .string(name), "external": .bool(external)], error: error)
+            throw error
+        }
+    }
+
+    func networkIDUnrecorded(name: String, external: Bool, context: RequestContext) async throws -> String {
         let found = cloud.networks.filter { $0.name == name && $0.external == external }
         if found.isEmpty { throw MagnumError(external ? "ExternalNetworkNotFound" : "FixedNetworkNotFound", ["network": .string(name)]) }
         if found.count > 1 {
@@ -214,7 +260,18 @@ public final class OfflineCloud: OpenStackPort {
     }
 
     public func createApplicationCredential(cluster: Cluster, context: RequestContext) async throws -> ApplicationCredential {
-        var generator = SystemRandomNumberGenerator()
+        do {
+            let value = try await createApplicationCredentialUnrecorded(cluster: cluster, context: context)
+            record("createApplicationCredential", ["cluster": cluster.uuid.map { .string($0) } ?? .null, "user_id": context.userId.map { .string($0) } ?? .null], ["id": .string(value.id)])
+            return value
+        } catch {
+            record("createApplicationCredential", ["cluster": cluster.uuid.map { .string($0) } ?? .null, "user_id": context.userId.map { .string($0) } ?? .null], error: error)
+            throw error
+        }
+    }
+
+    func createApplicationCredentialUnrecorded(cluster: Cluster, context: RequestContext) async throws -> ApplicationCredential {
+        var generator = OfflineCloudRandom(source: random)
         let id = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         let secret = String((0..<64).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
@@ -228,6 +285,17 @@ public final class OfflineCloud: OpenStackPort {
     }
 
     public func deleteApplicationCredential(id: String, cluster: Cluster) async throws {
+        do {
+            let value = try await deleteApplicationCredentialUnrecorded(id: id, cluster: cluster)
+            record("deleteApplicationCredential", ["id": .string(id), "cluster": cluster.uuid.map { .string($0) } ?? .null], nil)
+            return value
+        } catch {
+            record("deleteApplicationCredential", ["id": .string(id), "cluster": cluster.uuid.map { .string($0) } ?? .null], error: error)
+            throw error
+        }
+    }
+
+    func deleteApplicationCredentialUnrecorded(id: String, cluster: Cluster) async throws {
         let found = credentials.withLock { $0[id] }
         guard let found else { throw ApplicationCredentialError("\(id) does not exist.") }
         guard ApplicationCredentialNames.isManaged(name: found.name, cluster: cluster) else {
@@ -251,4 +319,28 @@ public final class OfflineCloud: OpenStackPort {
         if let ca = cloud.caCertificate { return ca }
         return try ClusterCABundle.read(nil)
     }
+}
+
+/// One question the driver asked the offline cloud (`OfflineCloud.calls`): the call, its
+/// arguments and what came back — an application credential only by id, never its secret.
+public struct RecordedOpenStackCall: Sendable, Equatable {
+    public var call: String
+    public var arguments: JSONObject
+    public var result: JSONValue?
+    public var error: String?
+
+    public var json: JSONValue {
+        var o: JSONObject = ["call": .string(call), "arguments": .object(arguments)]
+        if let result { o["result"] = result }
+        if let error { o["error"] = .string(error) }
+        return .object(o)
+    }
+}
+
+/// The system generator, or a caller's source of 64-bit values (repeatable runs).
+struct OfflineCloudRandom: RandomNumberGenerator {
+    let source: (@Sendable () -> UInt64)?
+    var system = SystemRandomNumberGenerator()
+
+    mutating func next() -> UInt64 { source?() ?? system.next() }
 }

@@ -25,14 +25,15 @@ public enum RuntimeStartupChecks {
     }
 
     /// The helm executor the settings describe (real mode: with `[capi_helm] kubeconfig_file`).
-    public static func helmExecutor(_ settings: RuntimeSettings, environment: [String: String]?, logger: Logger) -> HelmCommandExecutor {
+    public static func helmExecutor(_ settings: RuntimeSettings, environment: [String: String]?, logger: Logger,
+                                    observer: (@Sendable (HelmInvocation) -> Void)? = nil) -> HelmCommandExecutor {
         let kubeconfig: HelmKubeconfig? = settings.helmMode == .real && !settings.kubeconfigFile.isEmpty
             ? .file(path: settings.kubeconfigFile) : nil
-        return HelmCommandExecutor(
-            configuration: HelmConfiguration(executable: settings.helmExecutable, kubeconfig: kubeconfig,
-                                             maxConcurrentProcesses: max(1, settings.helmMaxConcurrency),
-                                             stateDirectory: settings.helmStateDirectory, inheritedEnvironment: environment),
-            logger: logger)
+        var configuration = HelmConfiguration(executable: settings.helmExecutable, kubeconfig: kubeconfig,
+                                              maxConcurrentProcesses: max(1, settings.helmMaxConcurrency),
+                                              stateDirectory: settings.helmStateDirectory, inheritedEnvironment: environment)
+        configuration.observer = observer
+        return HelmCommandExecutor(configuration: configuration, logger: logger)
     }
 
     /// helm is there, answers `helm version`, is 3.8 or newer; the chart can be located.

@@ -1,5 +1,6 @@
 public import Logging
 public import MariaDB
+public import MagnumObjects
 import SQLite
 
 /// The embedded store: Magnum's schema in an SQLite file, created on first use.
@@ -11,6 +12,11 @@ extension SQLClusterStore where Database == SQLiteBackend {
     /// Opens (creating when missing) the SQLite database at `path` and creates Magnum's tables
     /// in it when they are missing. `":memory:"` gives a private in-memory database.
     public static func open(path: String) async throws -> SQLiteClusterStore {
+        try await open(path: path, clock: { Timestamp.now() })
+    }
+
+    /// As `open(path:)`, with the time rows are stamped with taken from `clock`.
+    public static func open(path: String, clock: @escaping @Sendable () -> Timestamp) async throws -> SQLiteClusterStore {
         let backend = try await SQLiteBackend.open(path: path)
         do {
             try await SchemaManager.prepareSQLite(backend)
@@ -18,7 +24,7 @@ extension SQLClusterStore where Database == SQLiteBackend {
             await backend.close()
             throw error
         }
-        return SQLClusterStore(database: backend)
+        return SQLClusterStore(database: backend, clock: clock)
     }
 }
 

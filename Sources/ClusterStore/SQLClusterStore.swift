@@ -1,6 +1,6 @@
 import Foundation
 import JSON
-import MagnumObjects
+public import MagnumObjects
 
 /// The `ClusterStore` over SQL: one implementation of Magnum's database API for both backends.
 /// What differs between SQLite and MariaDB (quoting, row locks, datetime text, schema ownership)
@@ -13,7 +13,9 @@ public struct SQLClusterStore<Database: SQLDatabase>: ClusterStore {
         self.init(database: database, clock: { Timestamp.now() })
     }
 
-    init(database: Database, clock: @escaping @Sendable () -> Timestamp) {
+    /// A store whose `created_at` / `updated_at` / `last_seen_up` come from `clock` (the replay
+    /// tool's virtual time) instead of the wall clock.
+    public init(database: Database, clock: @escaping @Sendable () -> Timestamp) {
         self.database = database
         self.clock = clock
     }

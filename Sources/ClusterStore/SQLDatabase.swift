@@ -7,8 +7,12 @@ public enum SQLDialect: String, Sendable {
     /// `"name"` for SQLite, `` `name` `` for MariaDB (Magnum has a column called `binary`).
     public func quote(_ identifier: String) -> String {
         switch self {
-        case .sqlite: return "\"" + identifier.replacing("\"", with: "\"\"") + "\""
-        case .mariadb: return "`" + identifier.replacing("`", with: "``") + "`"
+        // Column names never hold the quote character: the common case skips the search-and-replace
+        // (it showed up in the status sync profile, once per column of every query).
+        case .sqlite:
+            return identifier.utf8.contains(UInt8(ascii: "\"")) ? "\"" + identifier.replacing("\"", with: "\"\"") + "\"" : "\"" + identifier + "\""
+        case .mariadb:
+            return identifier.utf8.contains(UInt8(ascii: "`")) ? "`" + identifier.replacing("`", with: "``") + "`" : "`" + identifier + "`"
         }
     }
 

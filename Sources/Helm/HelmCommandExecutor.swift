@@ -236,6 +236,7 @@ public final class HelmCommandExecutor: HelmExecutor {
         metadata["duration_ms"] = "\(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)"
         switch outcome {
         case .deadlineExceeded(let pid):
+            configuration.observer?(HelmInvocation(operation: context.operation, outcome: .timeout, duration: ContinuousClock.now - started))
             metadata["pid"] = "\(pid)"
             let error = HelmError(
                 kind: .timedOut, operation: context.operation, release: context.release,
@@ -244,6 +245,9 @@ public final class HelmCommandExecutor: HelmExecutor {
             logger.warning("\(error.statusReason)", metadata: metadata)
             throw error
         case .completed(let output):
+            let succeeded = output.termination == .exited(0)
+            configuration.observer?(HelmInvocation(operation: context.operation, outcome: succeeded ? .success : .failure,
+                                                   duration: ContinuousClock.now - started))
             metadata["pid"] = "\(output.processID)"
             metadata["helm_exit"] = "\(output.termination)"
             logger.debug("helm finished", metadata: metadata)

@@ -46,6 +46,8 @@ public struct HelmConfiguration: Sendable {
     public var maximumOutputBytes: Int
     /// Largest standard error kept.
     public var maximumErrorBytes: Int
+    /// Told about every helm process that ran (metrics); must return quickly.
+    public var observer: (@Sendable (HelmInvocation) -> Void)?
 
     public static let defaultPassthroughEnvironment = [
         "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
@@ -106,5 +108,27 @@ public struct HelmConfiguration: Sendable {
             if FileManager.default.fileExists(atPath: path) { return path }
         }
         return nil
+    }
+}
+
+/// One helm process as the executor saw it: the operation, how it ended, how long it took.
+public struct HelmInvocation: Sendable {
+    public enum Outcome: String, Sendable {
+        /// Exit status 0.
+        case success
+        /// Another exit status, or it could not be started.
+        case failure
+        /// Stopped at its deadline.
+        case timeout
+    }
+
+    public let operation: HelmOperation
+    public let outcome: Outcome
+    public let duration: Duration
+
+    public init(operation: HelmOperation, outcome: Outcome, duration: Duration) {
+        self.operation = operation
+        self.outcome = outcome
+        self.duration = duration
     }
 }

@@ -1,3 +1,4 @@
+import OrderedCollections
 /// Why a document could not be parsed, with the byte offset an operator can look at.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Reason: Sendable, Equatable {
@@ -151,27 +152,33 @@ struct JSONParser {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var object = JSONObject()
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1
-            return .object(object)
+            return .object(JSONObject())
         }
+        // Members are collected first and the dictionary is built at its final size: growing it
+        // one key at a time rebuilds its hash table several times per object.
+        var keys: [String] = []
+        var values: [JSONValue] = []
         while true {
             skipWhitespace()
             guard try peek() == UInt8(ascii: "\"") else { throw error(.unexpectedByte(bytes[index])) }
-            let key = try parseString()
+            keys.append(try parseString())
             skipWhitespace()
             guard try peek() == UInt8(ascii: ":") else { throw error(.unexpectedByte(bytes[index])) }
             index += 1
             skipWhitespace()
-            let value = try parseValue()
-            object[key] = value  // Python keeps the last duplicate, at the first one's position
+            values.append(try parseValue())
             skipWhitespace()
             switch try peek() {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
+                var object = JSONObject(minimumCapacity: keys.count)
+                for i in keys.indices {
+                    object[keys[i]] = values[i]  // Python keeps the last duplicate, at the first one's position
+                }
                 return .object(object)
             case let other: throw error(.unexpectedByte(other))
             }
@@ -271,7 +278,9 @@ struct JSONParser {
         }
         guard index < bytes.count else { throw error(.unexpectedEnd) }
         // Slow path with escapes.
-        var scratch: [UInt8] = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(2 * (index - start) + 64)
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
@@ -320,8 +329,16 @@ struct JSONParser {
                 }
             default:
                 if byte < 0x20 { throw error(.controlCharacterInString) }
-                scratch.append(byte)
-                index += 1
+                // A run of plain bytes is copied at once (oslo's double-encoded messages are
+                // long strings with an escape every few bytes).
+                var end = index + 1
+                while end < bytes.count {
+                    let b = bytes[end]
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
+                    end += 1
+                }
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                index = end
             }
         }
         throw error(.unexpectedEnd)

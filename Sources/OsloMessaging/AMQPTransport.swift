@@ -91,6 +91,10 @@ public final class AMQPTransport: MessageTransport {
         return AMQPTransport(configuration: configuration, options: options, listener: listener, sender: sender, logger: logger)
     }
 
+    /// What happens to the listening and the sending connection (reconnects, blocks), for
+    /// metrics and logs.
+    public func connectionEvents() -> [AsyncStream<AMQPConnectionEvent>] { [listener.events(), sender.events()] }
+
     /// Whether both connections are up right now.
     public var isConnected: Bool { listener.isConnected && sender.isConnected }
 

@@ -19,6 +19,9 @@ public struct NotifierOptions: Sendable {
     /// The control exchange notifications are published to (Magnum: `magnum`).
     public var exchange: String
     public var rabbit: RabbitOptions
+    /// Told about every notification sent (`event_type`, whether the broker took it), for
+    /// metrics; must return quickly.
+    public var observer: (@Sendable (_ eventType: String, _ published: Bool) -> Void)?
 
     public init(driver: NotificationDriver = .messagingV2, topics: [String] = ["notifications"], exchange: String,
                 rabbit: RabbitOptions = RabbitOptions()) {
@@ -58,6 +61,17 @@ public actor Notifier {
             messageID: Identifiers.uuidString(), publisherID: publisherID, eventType: eventType, priority: priority,
             payload: payload, timestamp: OsloTimestamp.string(from: date), context: context?.redacted() ?? RequestContext())
         guard options.driver != .noop else { return notification }
+        do {
+            try await publish(&notification, eventType: eventType, priority: priority)
+        } catch {
+            options.observer?(eventType, false)
+            throw error
+        }
+        options.observer?(eventType, true)
+        return notification
+    }
+
+    private func publish(_ notification: inout OsloNotification, eventType: String, priority: NotificationPriority) async throws {
         for topic in options.topics {
             let routingKey = "\(topic).\(priority.rawValue)"
             if !declared.contains(routingKey) {
@@ -72,7 +86,6 @@ public actor Notifier {
                 exchange: options.exchange, routingKey: routingKey, body: body, properties: .oslo(), mandatory: false))
             logger.debug("NOTIFY \(eventType) exchange \(options.exchange) topic \(routingKey)")
         }
-        return notification
     }
 }
 

@@ -44,6 +44,13 @@ public enum OsloVersion {
     /// Python's `int(str)`: optional surrounding whitespace, optional sign, decimal digits with
     /// single underscores between them.
     static func pythonInt(_ text: String) throws(ParseError) -> Int {
+        // Fast path: plain ASCII digits, as every version oslo sends is.
+        let utf8 = text.utf8
+        if !utf8.isEmpty, utf8.count <= 18, utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            var value = 0
+            for b in utf8 { value = value * 10 + Int(b - UInt8(ascii: "0")) }
+            return value
+        }
         let trimmed = text.trimmingPythonWhitespace()
         var digits = Substring(trimmed)
         var negative = false

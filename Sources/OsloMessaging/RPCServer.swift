@@ -217,10 +217,13 @@ struct RPCRequestProcessor: Sendable {
 
     func process(_ delivery: Delivery) async {
         count { $0.received += 1 }
+        // Metadata is set in one go per stage: a handler may rebuild its rendering on every change.
         var log = logger
-        log[metadataKey: "queue"] = .string(delivery.queue)
-        log[metadataKey: "delivery_tag"] = .stringConvertible(delivery.deliveryTag)
-        if delivery.redelivered { log[metadataKey: "redelivered"] = .stringConvertible(delivery.deliveryCount) }
+        var metadata: Logger.Metadata = [
+            "queue": .string(delivery.queue), "delivery_tag": .stringConvertible(delivery.deliveryTag),
+        ]
+        if delivery.redelivered { metadata["redelivered"] = .stringConvertible(delivery.deliveryCount) }
+        log.handler.metadata.merge(metadata) { $1 }
 
         // 1. Decode.
         var decoded: RPCEnvelope.Decoded?
@@ -233,10 +236,11 @@ struct RPCRequestProcessor: Sendable {
             await rejectMalformed(delivery, error: error, message: decoded?.message, logger: log)
             return
         }
-        if let msgID = request.msgID { log[metadataKey: "msg_id"] = .string(msgID) }
-        if let uniqueID = request.uniqueID { log[metadataKey: "unique_id"] = .string(uniqueID) }
-        if let requestID = request.context.requestID { log[metadataKey: "request_id"] = .string(requestID) }
-        log[metadataKey: "method"] = .string(request.method)
+        metadata = ["method": .string(request.method)]
+        if let msgID = request.msgID { metadata["msg_id"] = .string(msgID) }
+        if let uniqueID = request.uniqueID { metadata["unique_id"] = .string(uniqueID) }
+        if let requestID = request.context.requestID { metadata["request_id"] = .string(requestID) }
+        log.handler.metadata.merge(metadata) { $1 }
 
         // 2. Duplicates. With settlement after the outcome, a redelivery of a request this server
         // is still handling (its connection was lost, so the first delivery can no longer be

@@ -70,7 +70,7 @@ public struct RequestContext: Sendable, Equatable, CustomStringConvertible {
 
     /// Collects the `_context_*` keys of a message (oslo's `unpack_context`), in message order.
     public init(message: JSONObject) {
-        var f = JSONObject()
+        var f = JSONObject(minimumCapacity: message.count)
         for (key, value) in message where key.hasPrefix(Self.keyPrefix) {
             f[String(key.dropFirst(Self.keyPrefix.count))] = value
         }

@@ -60,14 +60,16 @@ public actor ConductorService {
                 store: any ClusterStore, drivers: ClusterDriverRegistry, x509: X509Options = .defaults,
                 rpcOptions: RPCServerOptions = RPCServerOptions(settlement: ConductorService.settlement()),
                 clock: any WorkerClock = WallClock(), periodicMode: PeriodicMode = .automatic,
+                notificationObserver: (@Sendable (_ eventType: String, _ published: Bool) -> Void)? = nil,
                 reliability setup: ReliabilitySetup? = nil, logger: Logger) {
         self.options = options
         self.periodicMode = periodicMode
         self.logger = logger
         let effectiveClock: any WorkerClock
         if case .manual(let virtual) = periodicMode { effectiveClock = virtual } else { effectiveClock = clock }
-        let notifierOptions = NotifierOptions(driver: options.notificationDriver, topics: options.notificationTopics,
+        var notifierOptions = NotifierOptions(driver: options.notificationDriver, topics: options.notificationTopics,
                                               exchange: options.controlExchange, rabbit: rpcOptions.rabbit)
+        notifierOptions.observer = notificationObserver
         let notifier = options.notificationDriver == .noop ? nil
             : Notifier(transport: notificationTransport ?? transport, publisherID: "container-infra.\(options.host)",
                        options: notifierOptions, logger: logger)

@@ -67,25 +67,59 @@ public struct WorkerAssembly: Sendable {
     /// `reliability` (leases, journal, sharding; docs/reliability.md) takes the store's database
     /// and `ReliabilityOptions(configuration:)`.
     ///
-    /// - Throws: `CapiHelmRuntimeStartupError` (every startup problem, each naming its option)
-    ///   or the `ConfigError` of a bad conductor option.
+    /// - Throws: `WorkerStartupError` with every problem found (conductor options, the driver
+    ///   runtime's startup checks), each naming its option.
     public static func build(configuration: Configuration, transport: any MessageTransport,
                              notificationTransport: (any MessageTransport)? = nil, store: any ClusterStore,
                              rpcOptions: RPCServerOptions = RPCServerOptions(settlement: ConductorService.settlement()),
                              clock: any WorkerClock = WallClock(), periodicMode: ConductorService.PeriodicMode = .automatic,
                              runtimeHooks: CapiHelmRuntime.Hooks = CapiHelmRuntime.Hooks(),
-                             reliability: ReliabilitySetup? = nil, logger: Logger) async throws -> WorkerAssembly {
-        let options = try ConductorOptions(configuration: configuration)
-        let selection = try DriverSelectionOptions(configuration: configuration)
-        let x509 = try X509Options(configuration: configuration)
-        let runtime = try await CapiHelmRuntime.start(configuration: configuration, store: store, logger: logger, hooks: runtimeHooks)
+                             notificationObserver: (@Sendable (_ eventType: String, _ published: Bool) -> Void)? = nil,
+                             reliability: ReliabilitySetup? = nil, logger: Logger) async throws(WorkerStartupError) -> WorkerAssembly {
+        var problems: [String] = []
+        var options: ConductorOptions?
+        var selection: DriverSelectionOptions?
+        var x509: X509Options?
+        var x509Problem: String?
+        do { options = try ConductorOptions(configuration: configuration) } catch { problems.append("\(error)") }
+        do { selection = try DriverSelectionOptions(configuration: configuration) } catch { problems.append("\(error)") }
+        do { x509 = try X509Options(configuration: configuration) } catch { x509Problem = "\(error)" }
+        var runtime: CapiHelmRuntime?
+        do {
+            runtime = try await CapiHelmRuntime.start(configuration: configuration, store: store, logger: logger, hooks: runtimeHooks)
+        } catch {
+            problems += error.problems.map(\.description)
+        }
+        // The runtime checks the certificate options too; report them once.
+        if let x509Problem, !problems.contains(where: { $0.contains("[certificates]") || $0.contains("[x509]") }) {
+            problems.append(x509Problem)
+        }
+        guard problems.isEmpty, let options, let selection, let x509, let runtime else {
+            await runtime?.shutdown()
+            throw WorkerStartupError(problems: problems.isEmpty ? ["the worker could not be assembled"] : problems)
+        }
         let drivers = ClusterDriverRegistry(
             [ClusterDriverRegistry.Entry(name: CapiHelmClusterDriver.entryPoint,
                                          driver: CapiHelmClusterDriver(driver: runtime.driver(logger: logger)))],
             options: selection)
         let conductor = ConductorService(options: options, transport: transport, notificationTransport: notificationTransport,
                                          store: store, drivers: drivers, x509: x509, rpcOptions: rpcOptions, clock: clock,
-                                         periodicMode: periodicMode, reliability: reliability, logger: logger)
+                                         periodicMode: periodicMode, notificationObserver: notificationObserver,
+                                         reliability: reliability, logger: logger)
         return WorkerAssembly(conductor: conductor, runtime: runtime, drivers: drivers, options: options)
+    }
+}
+
+/// The worker cannot start: every problem found in magnum.conf or its environment, each a line
+/// naming the option to change. Nothing secret is quoted.
+public struct WorkerStartupError: Error, Sendable, CustomStringConvertible {
+    public let problems: [String]
+
+    public init(problems: [String]) {
+        self.problems = problems
+    }
+
+    public var description: String {
+        "The worker cannot start (\(problems.count) problem\(problems.count == 1 ? "" : "s")):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
     }
 }

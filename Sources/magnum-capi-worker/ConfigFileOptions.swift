@@ -44,7 +44,7 @@ struct ConfigFileOptions: ParsableArguments {
                       "keystone_authtoken", "trust", "barbican_client", "heat_client", "octavia_client", "magnum_client",
                       "docker", "docker_registry", "glance", "nova", "neutron", "heat", "octavia", "cors",
                       "healthcheck", "oslo_versionedobjects", "quotas", "cluster_heat", "cluster_template",
-                      "coordination", "oslo_messaging_kafka", "oslo_messaging_amqp", "capi_driver", "kubernetes_driver"] {
+                      "coordination", "cluster", "oslo_messaging_kafka", "oslo_messaging_amqp", "capi_driver", "kubernetes_driver"] {
             registry.ignoreGroup(group)
         }
         return registry

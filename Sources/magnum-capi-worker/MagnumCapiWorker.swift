@@ -16,6 +16,7 @@ struct MagnumCapiWorker: AsyncParsableCommand {
             Start with `check-config`, then `serve`. See README.md and docs/ for operators' guides.
             """,
         version: "\(version) (librabbitmq \(librabbitmqVersion))",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, DecodeCommand.self, DriverCaseCommand.self]
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, RecordCommand.self, ReplayCommand.self, RenderCommand.self,
+                      DecodeCommand.self, DriverCaseCommand.self]
     )
 }

@@ -79,19 +79,30 @@ final class RunningWorker: Service, Sendable {
             }
         }
 
+        var hooks = CapiHelmRuntime.Hooks()
+        hooks.helmObserver = { invocation in
+            let operation = WorkerMetrics.HelmOperation(rawValue: invocation.operation.rawValue) ?? .version
+            let outcome: WorkerMetrics.Outcome = switch invocation.outcome {
+            case .success: .success
+            case .failure: .failure
+            case .timeout: .timeout
+            }
+            metrics.helmInvocation(operation, outcome: outcome, duration: invocation.duration)
+        }
         let assembly: WorkerAssembly
         do {
             assembly = try await WorkerAssembly.build(
                 configuration: configuration, transport: transport, notificationTransport: notificationTransport,
-                store: store, rpcOptions: rpcOptions, logger: logger)
+                store: store, rpcOptions: rpcOptions, runtimeHooks: hooks,
+                notificationObserver: { eventType, published in
+                    metrics.notificationPublished(eventType: eventType, outcome: published ? .success : .failure)
+                },
+                logger: logger)
         } catch {
             await transport.close()
             await notificationTransport?.close()
             await store.close()
-            if let error = error as? CapiHelmRuntimeStartupError {
-                throw StartupFailure(lines: error.problems.map(\.description))
-            }
-            throw StartupFailure(lines: ["\(error)"])
+            throw StartupFailure(lines: error.problems)
         }
 
         health.registerReadinessCheck(ReadinessCheck.broker) {
@@ -152,6 +163,14 @@ final class RunningWorker: Service, Sendable {
             "helm_mode": "\(assembly.runtime.settings.helmMode.rawValue)",
             "management_cluster": "\(assembly.runtime.settings.managementCluster.rawValue)",
         ])
+        // Broker reconnections, for the counter.
+        let reconnects = (transport.connectionEvents() + (notificationTransport?.connectionEvents() ?? [])).map { events in
+            Task { [metrics] in
+                for await event in events {
+                    if case .reconnected = event { metrics.brokerReconnected() }
+                }
+            }
+        }
         // Clusters by status for the gauge, on the status sync's rhythm.
         let gauge = Task { [store, metrics, logger] in
             while !Task.isCancelled {
@@ -167,6 +186,7 @@ final class RunningWorker: Service, Sendable {
         try? await gracefulShutdown()
         logger.info("stopping: no new requests; running ones finish")
         gauge.cancel()
+        for task in reconnects { task.cancel() }
         await assembly.conductor.stop()
         await transport.close()
         await notificationTransport?.close()

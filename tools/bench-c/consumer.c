@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
   getrusage(RUSAGE_SELF, &usage);
   double cpu = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
   // rate, and CPU time (user + system, whole process) per message in microseconds
-  printf("%.1f %.2f\n", (received - 1) / elapsed, cpu * 1e6 / received);
+  printf("%.1f %.2f %ld\n", (received - 1) / elapsed, cpu * 1e6 / received, usage.ru_maxrss);
   fprintf(stderr, "c: %ld messages (%zu bytes) in %.3f s\n", received, bytes, elapsed);
 
   amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);

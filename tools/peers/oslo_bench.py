@@ -10,6 +10,12 @@
   oslo_bench.py callers URL EXCHANGE TOPIC CONCURRENCY TOTAL
       CONCURRENCY threads share one RPCClient and make TOTAL `noop` calls in all; prints one
       JSON line: p50, p99, max, mean (milliseconds), calls, errors, seconds.
+  oslo_bench.py notify URL EXCHANGE COUNT BODY_FILE
+      An oslo Notifier (messagingv2, topic notifications) sends COUNT copies of a recorded
+      notification (BODY_FILE: the message body as on the wire; its event type, priority,
+      payload, publisher and context are reused), one after the other as Magnum's conductor
+      does; prints one JSON line: rate, seconds, cpu_seconds, max_rss_kb. A first notification
+      (not counted) declares the queue.
 """
 import sys
 
@@ -45,6 +51,17 @@ def usage_now():
     return r.ru_utime + r.ru_stime, r.ru_maxrss
 
 
+def anon_rss_kb():
+    """RssAnon of /proc/self/status: the private part of the resident set (KiB)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def server(url, exchange, topic, name, count, prefetch, executor):
     state = {"n": 0, "first": None, "last": None, "cpu0": None}
     done = threading.Event()
@@ -78,10 +95,16 @@ def server(url, exchange, topic, name, count, prefetch, executor):
         seconds = state["last"] - state["first"]
         print(json.dumps({"rate": (count - 1) / seconds if seconds > 0 else 0, "seconds": seconds,
                           "cpu_seconds": cpu - state["cpu0"], "cpu_seconds_total": cpu, "max_rss_kb": rss,
+                          "anon_rss_kb": anon_rss_kb(),
                           "executor": executor}))
         sys.stdout.flush()
     else:
-        sys.stdin.read()
+        if executor == "eventlet":
+            # A plain read would block eventlet's hub (and every call) until stdin closes.
+            import eventlet.tpool
+            eventlet.tpool.execute(sys.stdin.read)
+        else:
+            sys.stdin.read()
         cpu, rss = usage_now()
         print(json.dumps({"cpu_seconds_total": cpu, "max_rss_kb": rss}))
         sys.stdout.flush()
@@ -136,6 +159,30 @@ def callers(url, exchange, topic, concurrency, total):
     t.cleanup()
 
 
+def notify(url, exchange, count, body_file):
+    conf = cfg.CONF
+    conf([], project="oslo-bench")
+    oslo_messaging.set_transport_defaults(exchange)
+    t = oslo_messaging.get_notification_transport(conf, url=url)
+    with open(body_file) as f:
+        envelope = json.loads(f.read())
+    message = json.loads(envelope["oslo.message"]) if "oslo.message" in envelope else envelope
+    ctxt = {k[len("_context_"):]: v for k, v in message.items() if k.startswith("_context_")}
+    notifier = oslo_messaging.Notifier(t, publisher_id=message["publisher_id"], driver="messagingv2",
+                                       topics=["notifications"])
+    send = getattr(notifier, message["priority"].lower())
+    send(ctxt, message["event_type"], message["payload"])
+    cpu0 = usage_now()[0]
+    begin = time.perf_counter()
+    for _ in range(count):
+        send(ctxt, message["event_type"], message["payload"])
+    seconds = time.perf_counter() - begin
+    cpu, rss = usage_now()
+    print(json.dumps({"rate": count / seconds, "seconds": seconds, "cpu_seconds": cpu - cpu0, "max_rss_kb": rss}))
+    sys.stdout.flush()
+    t.cleanup()
+
+
 def main():
     mode = sys.argv[1]
     if mode == "server":
@@ -144,8 +191,11 @@ def main():
     elif mode == "callers":
         url, exchange, topic, concurrency, total = sys.argv[2:7]
         callers(url, exchange, topic, int(concurrency), int(total))
+    elif mode == "notify":
+        url, exchange, count, body_file = sys.argv[2:6]
+        notify(url, exchange, int(count), body_file)
     else:
-        sys.exit("usage: oslo_bench.py server|callers ...")
+        sys.exit("usage: oslo_bench.py server|callers|notify ...")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ import Logging
 import TestSupport
 
 enum Fixtures {
-    static let chartDirectory = TestEnvironment.fixturesDirectory.appendingPathComponent("charts/openstack-cluster-paths").path
+    /// The test chart, or the real chart an operator gave with `tools/test --chart PATH` (`MCW_CHART`).
+    static let chartDirectory = ProcessInfo.processInfo.environment["MCW_CHART"].flatMap { $0.isEmpty ? nil : $0 }
+        ?? TestEnvironment.fixturesDirectory.appendingPathComponent("charts/openstack-cluster-paths").path
     static let driverDirectory = TestEnvironment.fixturesDirectory.appendingPathComponent("driver").path
 
     static func json(_ relativePath: String) throws -> JSONValue {
