@@ -48,8 +48,9 @@ struct BrokerRestartChaosTests {
             label: "rabbitmq", database: database, ledger: ledger, client: client,
             start: { host in
                 let transport = try await Self.transport(url: url, rabbit: rabbit)
+                // Driver calls last a second, so requests are surely in flight when the broker dies.
                 return try await TestWorker.start(host: host, transport: transport, disconnect: { await transport.close() }, rabbit: rabbit,
-                                                  database: database, ledger: ledger, options: options)
+                                                  database: database, ledger: ledger, options: options, callDuration: .seconds(1))
             },
             fault: { _, _ in
                 // Restart the broker during the first and the third phase, while casts flow.
@@ -57,7 +58,7 @@ struct BrokerRestartChaosTests {
                 guard [1, 3].contains(restarts.current) else { return }
                 // Once this phase's requests are being worked on.
                 let baseline = ledger.calls.count
-                for _ in 0..<1000 where ledger.calls.count < baseline + 5 { try await Task.sleep(for: .milliseconds(10)) }
+                for _ in 0..<6000 where ledger.calls.count < baseline + 5 { try await Task.sleep(for: .milliseconds(10)) }
                 let before = ledger.calls.count
                 let started = Date()
                 // Abruptly (kill -9), then started again on the same data: quorum queues keep
