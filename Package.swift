@@ -445,6 +445,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "Worker", "ClusterStore", "ClusterCertificates", "MariaDB", "MagnumObjects", "OsloMessaging", "OsloConfig", "AMQP", "JSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "ReplayTests",
             dependencies: [
                 "Replay", "OsloMessaging", "AMQP", "ClusterStore", "JSON", "TestSupport",

@@ -48,6 +48,65 @@ public enum WorkerSchema {
                 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3
                 """,
             ]),
+        // Per-cluster leases (docs/reliability.md): at most one worker acts on a cluster at a
+        // time; a lease is the owner's until `expires_at` unless renewed.
+        WorkerMigration(
+            name: "0002_capi_worker_lease",
+            sqlite: [
+                """
+                CREATE TABLE IF NOT EXISTS capi_worker_lease (
+                    resource VARCHAR(64) NOT NULL PRIMARY KEY,
+                    owner VARCHAR(255) NOT NULL,
+                    acquired_at DATETIME NOT NULL,
+                    expires_at DATETIME NOT NULL
+                )
+                """,
+            ],
+            mariadb: [
+                """
+                CREATE TABLE IF NOT EXISTS capi_worker_lease (
+                    resource VARCHAR(64) NOT NULL PRIMARY KEY,
+                    owner VARCHAR(255) NOT NULL,
+                    acquired_at DATETIME(6) NOT NULL,
+                    expires_at DATETIME(6) NOT NULL,
+                    KEY capi_worker_lease_owner (owner)
+                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3
+                """,
+            ]),
+        // The operation journal (docs/reliability.md): one row per RPC message acting on a
+        // cluster, keyed by oslo's `_unique_id`, so a redelivery resumes or skips it.
+        WorkerMigration(
+            name: "0003_capi_worker_journal",
+            sqlite: [
+                """
+                CREATE TABLE IF NOT EXISTS capi_worker_journal (
+                    message_id VARCHAR(64) NOT NULL PRIMARY KEY,
+                    cluster_uuid VARCHAR(36) NOT NULL,
+                    method VARCHAR(64) NOT NULL,
+                    state VARCHAR(16) NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    steps TEXT NOT NULL,
+                    outcome TEXT,
+                    updated_at DATETIME NOT NULL
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS capi_worker_journal_cluster ON capi_worker_journal (cluster_uuid)",
+            ],
+            mariadb: [
+                """
+                CREATE TABLE IF NOT EXISTS capi_worker_journal (
+                    message_id VARCHAR(64) NOT NULL PRIMARY KEY,
+                    cluster_uuid VARCHAR(36) NOT NULL,
+                    method VARCHAR(64) NOT NULL,
+                    state VARCHAR(16) NOT NULL,
+                    attempts INT NOT NULL,
+                    steps TEXT NOT NULL,
+                    outcome MEDIUMTEXT,
+                    updated_at DATETIME(6) NOT NULL,
+                    KEY capi_worker_journal_cluster (cluster_uuid)
+                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3
+                """,
+            ]),
     ]
 
     /// Applies the migrations not yet recorded, in order, each in its own transaction (MariaDB

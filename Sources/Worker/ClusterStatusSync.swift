@@ -24,16 +24,44 @@ public struct ClusterStatusSync: Sendable {
     public let certificates: ClusterCertificateService
     public let notifications: ConductorNotifications
     public let maxConcurrency: Int
+    /// With several workers: the clusters this one looks after (`nil`: every cluster, as Magnum).
+    public let shard: ClusterShard?
+    /// With several workers: a cluster is synced only under its lease; a cluster whose lease
+    /// another worker or a running request holds is skipped this period.
+    public let leases: ClusterLeases?
     let logger: Logger
 
     public init(store: any ClusterStore, drivers: ClusterDriverRegistry, certificates: ClusterCertificateService,
-                notifications: ConductorNotifications, maxConcurrency: Int = 8, logger: Logger) {
+                notifications: ConductorNotifications, maxConcurrency: Int = 8, shard: ClusterShard? = nil,
+                leases: ClusterLeases? = nil, logger: Logger) {
         self.store = store
         self.drivers = drivers
         self.certificates = certificates
         self.notifications = notifications
         self.maxConcurrency = max(1, maxConcurrency)
+        self.shard = shard
+        self.leases = leases
         self.logger = logger
+    }
+
+    /// The clusters of `all` this worker looks after now (all of them without a shard).
+    public func mine(_ all: [Cluster]) async -> [Cluster] {
+        guard let shard else { return all }
+        await shard.refresh()
+        var out: [Cluster] = []
+        for cluster in all where await shard.owns(cluster.uuid ?? "None") { out.append(cluster) }
+        return out
+    }
+
+    /// Runs `body` under the cluster's lease when there are leases; `nil` when it is busy.
+    func leased<T: Sendable>(_ cluster: Cluster, _ body: @Sendable () async throws -> T) async throws -> T? {
+        guard let leases else { return try await body() }
+        do {
+            return try await leases.withLease(cluster.uuid ?? "None", wait: false, body)
+        } catch is ClusterBusy {
+            logger.debug("cluster busy; skipped this period", metadata: ["cluster_uuid": "\(cluster.uuid ?? "None")"])
+            return nil
+        }
     }
 
     /// Statuses `sync_cluster_status` looks at.
@@ -55,19 +83,30 @@ public struct ClusterStatusSync: Sendable {
     @discardableResult
     public func syncClusterStatus() async -> [(uuid: String, status: String?)] {
         let context = RequestContext.magnumAdmin()
-        let clusters: [Cluster]
+        let all: [Cluster]
         do {
-            clusters = try await store.clusters(context: .allProjects, filters: ["status": .array(Self.syncedStatuses.map { .string($0) })],
-                                                options: .all)
+            all = try await store.clusters(context: .allProjects, filters: ["status": .array(Self.syncedStatuses.map { .string($0) })],
+                                           options: .all)
         } catch {
             logger.warning("Ignore error [\(error)] when syncing up cluster status.")
             return []
         }
+        guard !all.isEmpty else { return [] }
+        let clusters = await mine(all)
         guard !clusters.isEmpty else { return [] }
         logger.debug("syncing the status of \(clusters.count) cluster(s)")
         return await forEach(clusters) { cluster in
             do {
-                return try await updateStatus(of: cluster, context: context)
+                guard let status = try await leased(cluster, { () async throws -> String? in
+                    // Under a lease, read the cluster again: a request may have changed it since the list.
+                    guard leases != nil else { return try await updateStatus(of: cluster, context: context) }
+                    let fresh = try await store.cluster(uuid: cluster.uuid ?? "None", context: .allProjects)
+                    guard Self.syncedStatuses.contains(fresh.base["status"]?.stringValue ?? "") else { return fresh.base["status"]?.stringValue }
+                    return try await updateStatus(of: fresh, context: context)
+                }) else {
+                    return cluster.base["status"]?.stringValue
+                }
+                return status
             } catch {
                 logger.warning("cluster status sync failed: \(PythonText.str(error))", metadata: ["cluster_uuid": "\(cluster.uuid ?? "None")"])
                 return cluster.base["status"]?.stringValue
@@ -115,17 +154,18 @@ public struct ClusterStatusSync: Sendable {
     /// One run of `sync_cluster_health_status`.
     public func syncClusterHealth() async {
         let context = RequestContext.magnumAdmin()
-        let clusters: [Cluster]
+        let all: [Cluster]
         do {
-            clusters = try await store.clusters(context: .allProjects, filters: ["status": .array(Self.healthStatuses.map { .string($0) })],
-                                                options: .all)
+            all = try await store.clusters(context: .allProjects, filters: ["status": .array(Self.healthStatuses.map { .string($0) })],
+                                           options: .all)
         } catch {
             logger.warning("Ignore error [\(error)] when syncing up cluster status.")
             return
         }
+        let clusters = await mine(all)
         _ = await forEach(clusters) { cluster -> String? in
             do {
-                try await updateHealth(of: cluster, context: context)
+                _ = try await leased(cluster) { try await updateHealth(of: cluster, context: context) }
             } catch {
                 logger.warning("Skip pulling data from cluster due to error: \(PythonText.str(error))",
                                metadata: ["cluster_uuid": "\(cluster.uuid ?? "None")"])

@@ -28,7 +28,14 @@ extension Conductor {
         try await store.saveRow(&cluster)
         await tracker.saved(cluster, notifications: notifications, context: context)
         nodeGroup.status = .createInProgress
-        try await store.createRow(&nodeGroup)
+        if let existing = try await resumableNodeGroup(nodeGroup, cluster: cluster) {
+            // A redelivery after an interrupted attempt: the row exists already.
+            log(cluster, context).warning("resuming an interrupted nodegroup_create")
+            nodeGroup = existing
+            nodeGroup.status = .createInProgress
+        } else {
+            try await store.createRow(&nodeGroup)
+        }
         do {
             let driver = try await drivers.driver(for: cluster, store: store, context: StoreContext(context))
             try await driver.createNodeGroup(&cluster, nodeGroup: &nodeGroup, context: context)
@@ -79,6 +86,16 @@ extension Conductor {
             try await nodeGroupFailed(&nodeGroup, status: .deleteFailed, cluster: &cluster, tracker: &tracker, error: error, context: context)
         }
         await tracker.saved(cluster, notifications: notifications, context: context)
+    }
+
+    /// The nodegroup row an interrupted earlier attempt of this request made, if any.
+    func resumableNodeGroup(_ nodeGroup: NodeGroup, cluster: Cluster) async throws -> NodeGroup? {
+        guard let attempt = OperationAttempt.current, attempt.isResume, let uuid = nodeGroup.uuid else { return nil }
+        do {
+            return try await store.nodeGroup(uuid: uuid, clusterId: cluster.uuid ?? "None", context: .allProjects)
+        } catch let error as MagnumError where error.className == "NodeGroupNotFound" {
+            return nil
+        }
     }
 
     private func nodeGroupFailed(_ nodeGroup: inout NodeGroup, status: ClusterStatus, cluster: inout Cluster,

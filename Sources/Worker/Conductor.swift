@@ -58,6 +58,10 @@ public struct Conductor: Sendable {
     public func clusterCreate(context: RequestContext, cluster input: Cluster, masterCount: JSONValue, nodeCount: JSONValue,
                               createTimeout: JSONValue) async throws -> Cluster {
         let scope = StoreContext(context)
+        if let resumed = try await resumableCreate(input, context: context) {
+            return try await resumeClusterCreate(resumed, masterCount: masterCount, nodeCount: nodeCount, createTimeout: createTimeout,
+                                                 context: context)
+        }
         var cluster = input
         var tracker = ClusterStatusTracker(initial: nil)
         cluster.status = .createInProgress
@@ -71,9 +75,57 @@ public struct Conductor: Sendable {
         try await store.createRow(&master)
         var minion = try await defaultNodeGroup(of: &cluster, nodeCount: nodeCount, isMaster: false, scope: scope)
         try await store.createRow(&minion)
+        return try await finishClusterCreate(cluster, tracker: tracker, createTimeout: createTimeout, context: context)
+    }
 
+    /// The cluster row an interrupted earlier attempt of this request made (`OperationAttempt`
+    /// says this is a resumed request), if there is one.
+    func resumableCreate(_ input: Cluster, context: RequestContext) async throws -> Cluster? {
+        guard let attempt = OperationAttempt.current, attempt.isResume, let uuid = input.uuid else { return nil }
         do {
-            try await certificates.generateCertificates(for: &cluster, context: CertificateContext(context))
+            return try await store.cluster(uuid: uuid, context: .allProjects)
+        } catch let error as MagnumError where error.className == "ClusterNotFound" {
+            return nil
+        }
+    }
+
+    /// `cluster_create` redelivered after an interrupted attempt: the rows that exist are kept,
+    /// the missing default nodegroups made, the certificates made only when the cluster has
+    /// none, the driver called only when the journal has not seen it finish.
+    func resumeClusterCreate(_ existing: Cluster, masterCount: JSONValue, nodeCount: JSONValue, createTimeout: JSONValue,
+                             context: RequestContext) async throws -> Cluster {
+        let scope = StoreContext(context)
+        var cluster = existing
+        let log = log(cluster, context)
+        guard cluster.status == .createInProgress else {
+            log.warning("cluster_create redelivered; the earlier attempt already left the cluster \(cluster.status?.rawValue ?? "None")")
+            return cluster
+        }
+        log.warning("resuming an interrupted cluster_create")
+        let tracker = ClusterStatusTracker(initial: cluster.base["status"]?.stringValue)
+        let names = Set(try await store.nodeGroups(of: cluster, context: scope).compactMap(\.name))
+        if !names.contains("default-master") {
+            var master = try await defaultNodeGroup(of: &cluster, nodeCount: masterCount, isMaster: true, scope: scope)
+            try await store.createRow(&master)
+        }
+        if !names.contains("default-worker") {
+            var minion = try await defaultNodeGroup(of: &cluster, nodeCount: nodeCount, isMaster: false, scope: scope)
+            try await store.createRow(&minion)
+        }
+        return try await finishClusterCreate(cluster, tracker: tracker, createTimeout: createTimeout, context: context)
+    }
+
+    /// Certificates, pending notification, driver, saves: the part of `cluster_create` after the rows.
+    func finishClusterCreate(_ input: Cluster, tracker inputTracker: ClusterStatusTracker, createTimeout: JSONValue,
+                             context: RequestContext) async throws -> Cluster {
+        let scope = StoreContext(context)
+        var cluster = input
+        var tracker = inputTracker
+        let log = log(cluster, context)
+        do {
+            if cluster.caCertRef == nil || OperationAttempt.current?.isResume != true {
+                try await certificates.generateCertificates(for: &cluster, context: CertificateContext(context))
+            }
             await notifications.clusterOperation(.create, .pending, cluster: cluster, context: context)
             let driver = try await drivers.driver(for: cluster, store: store, context: scope)
             try await driver.createCluster(&cluster, createTimeout: createTimeout.intValue, context: context)
@@ -146,7 +198,8 @@ public struct Conductor: Sendable {
             throw MagnumError.notSupported("Updating a cluster when status is \"\(PythonFormat.str(status))\"")
         }
         var worker = try await defaultWorker(of: cluster, scope: scope)
-        let sameCount = PythonText.equals(worker.nodeCount, nodeCount)
+        // A resumed request may find its own new count saved already: it still has to finish.
+        let sameCount = PythonText.equals(worker.nodeCount, nodeCount) && OperationAttempt.current?.isResume != true
         if sameCount, try attribute(cluster, "health_status") == healthStatus,
            try attribute(cluster, "health_status_reason") == healthStatusReason {
             return nil

@@ -58,6 +58,23 @@ public struct ConductorNotifications: Sendable {
     }
 
     /// `magnum.cluster.status_update` for a status change from `previousStatus`.
+    /// `magnum_capi_worker.request.dead_lettered` (ERROR): a request was given up on and kept in
+    /// the dead-letter queue for an operator (`[capi_worker] max_deliveries`).
+    public static let deadLetterEventType = "magnum_capi_worker.request.dead_lettered"
+
+    public func requestDeadLettered(method: String, messageID: String, clusterUUID: String?, reason: String, context: RequestContext) async {
+        guard let notifier else { return }
+        let payload: JSONValue = [
+            "method": .string(method), "unique_id": .string(messageID), "cluster_uuid": clusterUUID.map { .string($0) } ?? .null,
+            "reason": .string(reason), "worker": .string(host),
+        ]
+        do {
+            try await notifier.notify(Self.deadLetterEventType, payload: payload, priority: .error, context: context)
+        } catch {
+            logger.warning("could not send \(Self.deadLetterEventType): \(error)")
+        }
+    }
+
     public func statusChanged(cluster: Cluster, from previousStatus: String?, context: RequestContext) async {
         guard let notifier, statusUpdates else { return }
         let nodeGroups: [NodeGroup]

@@ -15,6 +15,7 @@ public actor PeriodicTaskScheduler {
     struct Entry {
         let name: String
         let interval: Double
+        let jitter: Double
         let body: Body
         var nextDue: Timestamp
     }
@@ -30,9 +31,11 @@ public actor PeriodicTaskScheduler {
     }
 
     /// Adds a task; `interval` in seconds (> 0).
-    public func add(_ name: String, interval: Double, runImmediately: Bool = true, _ body: @escaping Body) {
+    /// `jitter`: up to this many seconds added at random to each wait of the live loop, so
+    /// workers started together do not hit the database in step (virtual time ignores it).
+    public func add(_ name: String, interval: Double, runImmediately: Bool = true, jitter: Double = 0, _ body: @escaping Body) {
         let now = clock.now()
-        entries.append(Entry(name: name, interval: interval, body: body,
+        entries.append(Entry(name: name, interval: interval, jitter: max(0, jitter), body: body,
                              nextDue: runImmediately ? now : now.adding(seconds: interval)))
     }
 
@@ -55,7 +58,7 @@ public actor PeriodicTaskScheduler {
                     await entry.body()
                     // oslo's spacing: the next run is `interval` after this one started (at once
                     // when the run took longer than that).
-                    next = started.adding(seconds: entry.interval)
+                    next = started.adding(seconds: entry.interval + (entry.jitter > 0 ? Double.random(in: 0...entry.jitter) : 0))
                 }
             })
         }

@@ -64,6 +64,8 @@ public struct WorkerAssembly: Sendable {
     }
 
     /// Builds the worker over `store` (already opened and checked against Magnum's schema).
+    /// `reliability` (leases, journal, sharding; docs/reliability.md) takes the store's database
+    /// and `ReliabilityOptions(configuration:)`.
     ///
     /// - Throws: `WorkerStartupError` with every problem found (conductor options, the driver
     ///   runtime's startup checks), each naming its option.
@@ -73,7 +75,7 @@ public struct WorkerAssembly: Sendable {
                              clock: any WorkerClock = WallClock(), periodicMode: ConductorService.PeriodicMode = .automatic,
                              runtimeHooks: CapiHelmRuntime.Hooks = CapiHelmRuntime.Hooks(),
                              notificationObserver: (@Sendable (_ eventType: String, _ published: Bool) -> Void)? = nil,
-                             logger: Logger) async throws(WorkerStartupError) -> WorkerAssembly {
+                             reliability: ReliabilitySetup? = nil, logger: Logger) async throws(WorkerStartupError) -> WorkerAssembly {
         var problems: [String] = []
         var options: ConductorOptions?
         var selection: DriverSelectionOptions?
@@ -102,7 +104,8 @@ public struct WorkerAssembly: Sendable {
             options: selection)
         let conductor = ConductorService(options: options, transport: transport, notificationTransport: notificationTransport,
                                          store: store, drivers: drivers, x509: x509, rpcOptions: rpcOptions, clock: clock,
-                                         periodicMode: periodicMode, notificationObserver: notificationObserver, logger: logger)
+                                         periodicMode: periodicMode, notificationObserver: notificationObserver,
+                                         reliability: reliability, logger: logger)
         return WorkerAssembly(conductor: conductor, runtime: runtime, drivers: drivers, options: options)
     }
 }

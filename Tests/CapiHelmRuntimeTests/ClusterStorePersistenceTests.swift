@@ -42,7 +42,7 @@ import TestSupport
     }
 
     func exercise(_ store: any ClusterStore, database: any SQLDatabase) async throws {
-        #expect(try await OperationStartTable.migrate(database) == ["0001_capi_worker_operation"])
+        #expect(try await OperationStartTable.migrate(database) == WorkerSchema.migrations.map(\.name))
         #expect(try await OperationStartTable.migrate(database) == [])
         try await Self.seed(store)
         let persistence = ClusterStorePersistence(store: store, database: database)
@@ -106,7 +106,7 @@ import TestSupport
         let ours = try await store.database.read {
             try $0.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'capi_worker_%' ORDER BY name", []).rows
         }
-        #expect(ours == [[.text("capi_worker_operation")], [.text("capi_worker_schema")]])
+        #expect(ours == [[.text("capi_worker_journal")], [.text("capi_worker_lease")], [.text("capi_worker_operation")], [.text("capi_worker_schema")]])
         await store.close()
         // Magnum's schema check still accepts the file.
         let reopened = try await SQLiteClusterStore.open(path: directory.appendingPathComponent("magnum.sqlite").path)
@@ -131,7 +131,7 @@ import TestSupport
         let modelTables = models.objectValue ?? [:]
         let ourTables = ours.objectValue ?? [:]
         #expect(!modelTables.isEmpty)
-        #expect(Set(ourTables.keys) == Set(modelTables.keys).union(["alembic_version", "capi_worker_operation", "capi_worker_schema"]))
+        #expect(Set(ourTables.keys) == Set(modelTables.keys).union(["alembic_version", "capi_worker_journal", "capi_worker_lease", "capi_worker_operation", "capi_worker_schema"]))
         for (table, expected) in modelTables {
             #expect(ourTables[table] == expected, "\(table)")
         }
@@ -167,7 +167,7 @@ import TestSupport
         let ours = try await database.read {
             try $0.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'capi\\_worker\\_%' ORDER BY TABLE_NAME", []).rows
         }
-        #expect(ours == [[.text("capi_worker_operation")], [.text("capi_worker_schema")]])
+        #expect(ours == [[.text("capi_worker_journal")], [.text("capi_worker_lease")], [.text("capi_worker_operation")], [.text("capi_worker_schema")]])
         let columns = try await database.read {
             try $0.query("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'capi_worker_operation' ORDER BY ORDINAL_POSITION", []).rows
         }

@@ -313,9 +313,15 @@ struct ConductorServiceTests {
         #expect(policy.timing == .afterOutcome)
         #expect(decide(nil) == .ack)
         #expect(decide(MagnumError.clusterNotFound("x")) == .ack)
-        #expect(decide(PythonBuiltinError("TypeError", "x")) == .ack)
-        #expect(decide(StoreError(.connection, "down")) == .deadLetter)
+        #expect(decide(PythonBuiltinError("IndexError", "x")) == .ack)
+        // A cast whose arguments do not bind changed nothing: kept for an operator.
+        #expect(decide(PythonBuiltinError("TypeError", "x")) == .deadLetter)
+        #expect(decide(PythonBuiltinError("TypeError", "x"), call: true) == .ack)
+        // The database away: a cast goes back to the queue (docs/reliability.md); a call is answered.
+        #expect(decide(StoreError(.connection, "down")) == .requeue)
         #expect(decide(StoreError(.connection, "down"), call: true) == .ack)
+        #expect(decide(ClusterBusy(resource: "c", holder: "w")) == .requeue)
+        #expect(decide(PoisonMessage(method: "cluster_create", messageID: "m", clusterUUID: "c", attempts: 5)) == .deadLetter)
         #expect(decide(HarnessError("bug")) == .deadLetter)
     }
 
