@@ -1,5 +1,5 @@
 public import CapiHelmRuntime
-import ClusterCertificates
+public import ClusterCertificates
 public import ClusterStore
 import Foundation
 public import Logging
@@ -56,6 +56,8 @@ public struct WorkerAssembly: Sendable {
     public let runtime: CapiHelmRuntime
     public let drivers: ClusterDriverRegistry
     public let options: ConductorOptions
+    /// The certificate options the conductor was built with (for more consumers).
+    public let x509: X509Options
 
     /// Every option the conductor and the driver read (the CLI adds messaging and operations).
     public static func register(into registry: inout OptionRegistry) {
@@ -106,7 +108,23 @@ public struct WorkerAssembly: Sendable {
                                          store: store, drivers: drivers, x509: x509, rpcOptions: rpcOptions, clock: clock,
                                          periodicMode: periodicMode, notificationObserver: notificationObserver,
                                          reliability: reliability, logger: logger)
-        return WorkerAssembly(conductor: conductor, runtime: runtime, drivers: drivers, options: options)
+        return WorkerAssembly(conductor: conductor, runtime: runtime, drivers: drivers, options: options, x509: x509)
+    }
+
+    /// One more consumer of the conductor topic in this process (`serve --workers N`): the same
+    /// driver runtime, store and options on its own broker connection, with its own lease owner,
+    /// and without periodic tasks (the first consumer runs them once for the process; they
+    /// share its host name, hence its shard). Its heartbeat keeps the shared service row fresh.
+    public func additionalConsumer(transport: any MessageTransport, notificationTransport: (any MessageTransport)? = nil,
+                                   store: any ClusterStore,
+                                   rpcOptions: RPCServerOptions = RPCServerOptions(settlement: ConductorService.settlement()),
+                                   notificationObserver: (@Sendable (_ eventType: String, _ published: Bool) -> Void)? = nil,
+                                   reliability: ReliabilitySetup? = nil, logger: Logger) -> ConductorService {
+        var consumerOptions = options
+        consumerOptions.periodicEnable = false
+        return ConductorService(options: consumerOptions, transport: transport, notificationTransport: notificationTransport,
+                                store: store, drivers: drivers, x509: x509, rpcOptions: rpcOptions,
+                                notificationObserver: notificationObserver, reliability: reliability, logger: logger)
     }
 }
 

@@ -15,23 +15,32 @@ final class RunningWorker: Service, Sendable {
     let assembly: WorkerAssembly
     let transport: AMQPTransport
     let notificationTransport: AMQPTransport?
+    /// `--workers N`: the other N - 1 consumers, each on its own broker connection.
+    let extraConsumers: [(conductor: ConductorService, transport: AMQPTransport)]
     let store: any ClusterStore
     let metrics: WorkerMetrics
     let logger: Logger
 
     private init(assembly: WorkerAssembly, transport: AMQPTransport, notificationTransport: AMQPTransport?,
+                 extraConsumers: [(conductor: ConductorService, transport: AMQPTransport)],
                  store: any ClusterStore, metrics: WorkerMetrics, logger: Logger) {
         self.assembly = assembly
         self.transport = transport
         self.notificationTransport = notificationTransport
+        self.extraConsumers = extraConsumers
         self.store = store
         self.metrics = metrics
         self.logger = logger
     }
 
+    /// Every consumer with its connection, the first (with the periodic tasks) first.
+    var consumers: [(conductor: ConductorService, transport: AMQPTransport)] {
+        [(assembly.conductor, transport)] + extraConsumers
+    }
+
     /// Opens the database, connects to the broker (waiting for it as oslo.messaging does) and
     /// builds the conductor; any problem an operator must fix is a `StartupFailure`.
-    static func start(configuration: Configuration, metrics: WorkerMetrics, health: HealthMonitor,
+    static func start(configuration: Configuration, workers: Int, metrics: WorkerMetrics, health: HealthMonitor,
                       logger: Logger) async throws -> RunningWorker {
         let messaging: MessagingSettings
         let database: DatabaseSettings
@@ -79,6 +88,25 @@ final class RunningWorker: Service, Sendable {
             }
         }
 
+        // Leases, the operation journal, sharded syncs and the poison bound (docs/reliability.md).
+        guard let sql = ClusterStorePersistence.database(of: store) else {
+            await store.close()
+            throw StartupFailure(lines: ["[database] connection: not an SQLite or MariaDB store"])
+        }
+        let reliabilityOptions: ReliabilityOptions
+        do {
+            reliabilityOptions = try ReliabilityOptions(configuration: configuration)
+        } catch {
+            await store.close()
+            throw StartupFailure(lines: ["\(error)"])
+        }
+        let leaseEvents = LeaseEvents(owned: { metrics.setOwnedLeases($0) }, acquired: { metrics.leaseAcquired() },
+                                      lost: { metrics.leaseLost(reason: .init(rawValue: $0)) })
+        let reliability = ReliabilitySetup(database: sql, options: reliabilityOptions, leaseEvents: leaseEvents)
+        let notificationObserver: @Sendable (String, Bool) -> Void = { eventType, published in
+            metrics.notificationPublished(eventType: eventType, outcome: published ? .success : .failure)
+        }
+
         var hooks = CapiHelmRuntime.Hooks()
         hooks.helmObserver = { invocation in
             let operation = WorkerMetrics.HelmOperation(rawValue: invocation.operation.rawValue) ?? .version
@@ -94,10 +122,7 @@ final class RunningWorker: Service, Sendable {
             assembly = try await WorkerAssembly.build(
                 configuration: configuration, transport: transport, notificationTransport: notificationTransport,
                 store: store, rpcOptions: rpcOptions, runtimeHooks: hooks,
-                notificationObserver: { eventType, published in
-                    metrics.notificationPublished(eventType: eventType, outcome: published ? .success : .failure)
-                },
-                logger: logger)
+                notificationObserver: notificationObserver, reliability: reliability, logger: logger)
         } catch {
             await transport.close()
             await notificationTransport?.close()
@@ -119,8 +144,26 @@ final class RunningWorker: Service, Sendable {
                 .healthy("helm \(try await runtime.helmExecutor.version().text)")
             }
         }
+        var extra: [(conductor: ConductorService, transport: AMQPTransport)] = []
+        for index in 1..<max(workers, 1) {
+            do {
+                let connection = try await connect(messaging, url: messaging.transportURL, name: "magnum-capi-worker-\(index + 1)",
+                                                   logger: logger)
+                extra.append((assembly.additionalConsumer(
+                    transport: connection, notificationTransport: notificationTransport ?? transport, store: store,
+                    rpcOptions: rpcOptions, notificationObserver: notificationObserver, reliability: reliability, logger: logger),
+                    connection))
+            } catch {
+                for consumer in extra { await consumer.transport.close() }
+                await transport.close()
+                await notificationTransport?.close()
+                await assembly.runtime.shutdown()
+                await store.close()
+                throw error
+            }
+        }
         return RunningWorker(assembly: assembly, transport: transport, notificationTransport: notificationTransport,
-                             store: store, metrics: metrics, logger: logger)
+                             extraConsumers: extra, store: store, metrics: metrics, logger: logger)
     }
 
     /// Connects, retrying like oslo.messaging (`rabbit_retry_interval`, `rabbit_retry_backoff`,
@@ -156,11 +199,11 @@ final class RunningWorker: Service, Sendable {
                                                  .tlsHandshakeFailed, .tlsVerificationFailed]
 
     func run() async throws {
-        try await assembly.conductor.start()
+        for consumer in consumers { try await consumer.conductor.start() }
         logger.info("serving", metadata: [
             "topic": "\(assembly.options.topic)", "server": "\(assembly.options.host)",
             "exchange": "\(assembly.options.controlExchange)", "broker": "\(transport.endpoint ?? "?")",
-            "helm_mode": "\(assembly.runtime.settings.helmMode.rawValue)",
+            "helm_mode": "\(assembly.runtime.settings.helmMode.rawValue)", "consumers": "\(consumers.count)",
             "management_cluster": "\(assembly.runtime.settings.managementCluster.rawValue)",
         ])
         // Broker reconnections, for the counter.
@@ -187,7 +230,19 @@ final class RunningWorker: Service, Sendable {
         logger.info("stopping: no new requests; running ones finish")
         gauge.cancel()
         for task in reconnects { task.cancel() }
-        await assembly.conductor.stop()
+        // Bounded ([capi_worker] shutdown_timeout): requests still running then are handed back —
+        // closing the connection returns their deliveries to the broker; another worker resumes
+        // them from the journal once the leases expire.
+        await withTaskGroup(of: Void.self) { group in
+            for consumer in consumers {
+                group.addTask { [logger] in
+                    if await !consumer.conductor.shutdown() {
+                        logger.warning("requests still running after the shutdown timeout; handing them back to the broker")
+                    }
+                }
+            }
+        }
+        for consumer in extraConsumers { await consumer.transport.close() }
         await transport.close()
         await notificationTransport?.close()
         await assembly.runtime.shutdown()

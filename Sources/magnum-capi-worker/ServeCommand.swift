@@ -26,8 +26,14 @@ struct ServeCommand: AsyncParsableCommand {
             Prometheus metrics and health endpoints: http://[capi_worker] metrics_bind_address:metrics_port \
             /metrics, /healthz, /readyz.
 
-            SIGNALS: SIGTERM or SIGINT stop gracefully (stop consuming, finish running requests, stop the \
-            periodic tasks, close connections; at most 110 s). SIGHUP reopens log files.
+            Several workers share the load safely: each request is acknowledged only once its outcome is in \
+            the database, a cluster is worked on by one worker at a time (leases in the worker's own \
+            tables), and the periodic syncs are split across live workers ([capi_worker] lease_time, \
+            sharding, max_deliveries; docs/reliability.md).
+
+            SIGNALS: SIGTERM or SIGINT stop gracefully (stop consuming, let running requests finish for up \
+            to [capi_worker] shutdown_timeout, hand the rest back to the broker, release leases, close \
+            connections). SIGHUP reopens log files.
 
             Startup problems (a bad option, helm missing, the management cluster unreachable, ...) are all \
             listed, each with the option to change, and the exit status is 2. Run `check-config` first to \
@@ -37,6 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var config: ConfigFileOptions
+
+    @Option(name: .long, help: ArgumentHelp("Consumers of the conductor topic in this process, each on its own broker connection with its own cluster leases; the periodic tasks run once per process. Default: 1 ([conductor] workers is not used: Magnum's processes become consumers here).", valueName: "N"))
+    var workers: Int = 1
 
     @Option(name: .long, help: ArgumentHelp("Stop after this many seconds (demos, tests); 0 runs until a signal.", valueName: "seconds"))
     var runFor: Double = 0
@@ -77,7 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
 
         let worker: RunningWorker
         do {
-            worker = try await RunningWorker.start(configuration: configuration, metrics: metrics, health: health, logger: logger)
+            guard (1...64).contains(workers) else { throw StartupFailure(lines: ["--workers \(workers): use 1 to 64"]) }
+            worker = try await RunningWorker.start(configuration: configuration, workers: workers, metrics: metrics, health: health,
+                                                   logger: logger)
         } catch let failure as StartupFailure {
             logger.critical("cannot start:\n\(failure.lines.map { "  - \($0)" }.joined(separator: "\n"))")
             throw ExitCode(2)

@@ -75,7 +75,7 @@ struct ServeEndToEndTests {
         }
     }
 
-    @Test("serve runs the recorded create, a resize and a delete cast by Magnum's Python client; SIGTERM stops it cleanly",
+    @Test("serve --workers 2 runs the recorded create, a resize and a delete cast by Magnum's Python client; SIGTERM stops it cleanly",
           .enabled(if: TestEnvironment.brokerEnabled && TestEnvironment.pythonEnabled), .timeLimit(.minutes(5)))
     func lifecycle() async throws {
         let broker = try TestEnvironment.requireBroker()
@@ -88,7 +88,7 @@ struct ServeEndToEndTests {
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let worker = Process()
         worker.executableURL = URL(fileURLWithPath: Self.binary)
-        worker.arguments = ["serve", "--config-file", conf]
+        worker.arguments = ["serve", "--config-file", conf, "--workers", "2"]
         let handle = try FileHandle(forWritingTo: log)
         worker.standardOutput = handle
         worker.standardError = handle
