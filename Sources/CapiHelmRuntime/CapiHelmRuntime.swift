@@ -70,6 +70,14 @@ public struct CapiHelmRuntime: Sendable {
         return CapiHelmDriver(configuration: configuration, ports: ports, logger: logger ?? self.logger, now: now)
     }
 
+    /// For readiness: whether the management cluster answers (`GET /version`), as a short text;
+    /// `nil` without a real management cluster (offline modes).
+    public func managementClusterStatus() async throws -> String? {
+        guard let kubernetesClient else { return nil }
+        let version = try await kubernetesClient.serverVersion()
+        return "Kubernetes \(version["gitVersion"]?.stringValue ?? "answering")"
+    }
+
     /// Stops helm's private directory and the HTTP clients.
     public func shutdown() async {
         helmExecutor.shutdown()

@@ -44,9 +44,11 @@ final class RunningWorker: Service, Sendable {
                       logger: Logger) async throws -> RunningWorker {
         let messaging: MessagingSettings
         let database: DatabaseSettings
+        let reliabilityOptions: ReliabilityOptions
         do {
             messaging = try MessagingSettings(configuration: configuration)
             database = try DatabaseSettings(configuration: configuration)
+            reliabilityOptions = try ReliabilityOptions(configuration: configuration)
         } catch {
             throw StartupFailure(lines: ["\(error)"])
         }
@@ -90,15 +92,10 @@ final class RunningWorker: Service, Sendable {
 
         // Leases, the operation journal, sharded syncs and the poison bound (docs/reliability.md).
         guard let sql = ClusterStorePersistence.database(of: store) else {
+            await transport.close()
+            await notificationTransport?.close()
             await store.close()
             throw StartupFailure(lines: ["[database] connection: not an SQLite or MariaDB store"])
-        }
-        let reliabilityOptions: ReliabilityOptions
-        do {
-            reliabilityOptions = try ReliabilityOptions(configuration: configuration)
-        } catch {
-            await store.close()
-            throw StartupFailure(lines: ["\(error)"])
         }
         let leaseEvents = LeaseEvents(owned: { metrics.setOwnedLeases($0) }, acquired: { metrics.leaseAcquired() },
                                       lost: { metrics.leaseLost(reason: .init(rawValue: $0)) })
@@ -142,6 +139,11 @@ final class RunningWorker: Service, Sendable {
         if runtime.settings.helmMode == .real {
             health.registerReadinessCheck(ReadinessCheck.helm) {
                 .healthy("helm \(try await runtime.helmExecutor.version().text)")
+            }
+        }
+        if runtime.settings.managementCluster == .real {
+            health.registerReadinessCheck(ReadinessCheck.managementCluster) {
+                .healthy(try await runtime.managementClusterStatus() ?? "not used")
             }
         }
         var extra: [(conductor: ConductorService, transport: AMQPTransport)] = []

@@ -69,6 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard errors.isEmpty else { throw StartupFailure(lines: errors.map(\.description)) }
             operations = try OperationsSettings(configuration: configuration)
             try logging.configure(operations.logging)
+        } catch let failure as StartupFailure {
+            logger.critical("cannot start:\n\(failure.lines.map { "  - \($0)" }.joined(separator: "\n"))")
+            throw ExitCode(2)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(2)
