@@ -3,6 +3,7 @@ import CapiHelmRuntime
 import ClusterCertificates
 import ClusterStore
 import Foundation
+import JSON
 import Logging
 import Operations
 import OsloConfig
@@ -102,7 +103,10 @@ struct CheckConfigCommand: AsyncParsableCommand {
         if !quiet {
             let values = configuration.effectiveValues()
             if json {
-                let rows = values.map { "{\"option\":\(jsonString($0.name.description)),\"value\":\(jsonString($0.value)),\"source\":\(jsonString($0.source))}" }
+                let rows = values.map { v -> String in
+                    let row: JSONValue = ["option": .string(v.name.description), "value": .string(v.value), "source": .string(v.source)]
+                    return row.jsonString(.compact)
+                }
                 out += "[\n  " + rows.joined(separator: ",\n  ") + "\n]\n"
             } else {
                 let width = min(values.map { $0.name.description.count }.max() ?? 0, 60)
@@ -166,20 +170,5 @@ struct CheckConfigCommand: AsyncParsableCommand {
         }
         if !line.isEmpty { lines.append(line) }
         return lines
-    }
-
-    private func jsonString(_ s: String) -> String {
-        var r = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": r += "\\\""
-            case "\\": r += "\\\\"
-            case "\n": r += "\\n"
-            case "\t": r += "\\t"
-            default:
-                if c.value < 0x20 { r += String(format: "\\u%04x", c.value) } else { r.unicodeScalars.append(c) }
-            }
-        }
-        return r + "\""
     }
 }
