@@ -241,6 +241,7 @@ let package = Package(
                 "ClusterCertificates",
                 "ClusterStore",
                 "JSON",
+                "MagnumObjects",
                 "Operations",
                 "OsloConfig",
                 "OsloMessaging",
