@@ -8,6 +8,9 @@
 //       once COUNT cluster_create casts were handled, one JSON line: rate (casts/s from the first
 //       to the last), seconds, cpu_seconds, max_rss_kb; then exits. With COUNT = 0 it serves
 //       until standard input closes. Prints "ready" on standard error once consuming.
+//   oslo-bench decode BODY_FILE COUNT
+//       decodes BODY_FILE COUNT times as the server does (envelope, request, context), no broker;
+//       prints one JSON line: microseconds per decode (wall and CPU).
 import Foundation
 import JSON
 import Logging
@@ -37,6 +40,39 @@ func anonymousRSSKB() -> Int {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count == 4, arguments[1] == "decode" {
+    guard let count = Int(arguments[3]), count > 0,
+          let body = FileManager.default.contents(atPath: arguments[2]).map({ [UInt8]($0) }) else {
+        fail("usage: oslo-bench decode BODY_FILE COUNT")
+    }
+    var methods = 0
+    let cpuBefore = usage().cpuSeconds
+    let started = ContinuousClock.now
+    for _ in 0..<count {
+        let request = try RPCRequest(message: RPCEnvelope.decode(body).message)
+        methods &+= request.method.utf8.count &+ request.args.count &+ request.context.fields.count
+    }
+    let elapsed = ContinuousClock.now - started
+    let cpu = usage().cpuSeconds - cpuBefore
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    // The stages alone, CPU µs each: the outer document, the inner message, the request fields.
+    func stage(_ body: () throws -> Int) rethrows -> Double {
+        let before = usage().cpuSeconds
+        for _ in 0..<count { methods &+= try body() }
+        return (usage().cpuSeconds - before) * 1e6 / Double(count)
+    }
+    let outerCPU = try stage { try JSONValue(parsing: body).objectValue?.count ?? 0 }
+    let message = try RPCEnvelope.decode(body).message
+    let innerText = message.isEmpty ? "" : (try JSONValue(parsing: body))["oslo.message"]?.stringValue ?? ""
+    let innerCPU = try stage { try JSONValue(parsing: innerText).objectValue?.count ?? 0 }
+    let requestCPU = try stage { try RPCRequest(message: message).args.count }
+    print(JSONValue.object([
+        "us_per_decode": .double(seconds * 1e6 / Double(count)), "cpu_us_per_decode": .double(cpu * 1e6 / Double(count)),
+        "cpu_us_outer": .double(outerCPU), "cpu_us_inner": .double(innerCPU), "cpu_us_request": .double(requestCPU),
+        "checksum": JSONValue(methods),
+    ]).jsonString())
+    exit(0)
+}
 guard arguments.count >= 6 else {
     fail("usage: oslo-bench fill URL EXCHANGE TOPIC COUNT BODY_FILE | serve URL EXCHANGE TOPIC SERVER COUNT PREFETCH")
 }

@@ -82,6 +82,10 @@ struct JSONParser {
     var index = 0
     let depthLimit: Int
     var depth = 0
+    /// Whether the last string parsed had no escapes (its value is its bytes).
+    var lastStringWasVerbatim = false
+    /// The key signatures of the objects being parsed, innermost last (one buffer for all).
+    var signatureStack: [UInt64] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, depthLimit: Int) {
         self.bytes = bytes
@@ -157,14 +161,19 @@ struct JSONParser {
             index += 1
             return .object(JSONObject())
         }
-        // Members are collected first and the dictionary is built at its final size: growing it
-        // one key at a time rebuilds its hash table several times per object.
+        // Members are collected first and the dictionary is built from them at once: inserting
+        // one key at a time looks each one up. Duplicate keys (legal, rare) are found from a cheap
+        // per-key signature, and only then do keys get compared.
         var keys: [String] = []
         var values: [JSONValue] = []
+        let signaturesStart = signatureStack.count
+        defer { signatureStack.removeSubrange(signaturesStart...) }
         while true {
             skipWhitespace()
             guard try peek() == UInt8(ascii: "\"") else { throw error(.unexpectedByte(bytes[index])) }
-            keys.append(try parseString())
+            let (key, signature) = try parseKey()
+            keys.append(key)
+            signatureStack.append(signature)
             skipWhitespace()
             guard try peek() == UInt8(ascii: ":") else { throw error(.unexpectedByte(bytes[index])) }
             index += 1
@@ -175,6 +184,12 @@ struct JSONParser {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
+                let hasDuplicate = signatureStack.withUnsafeBufferPointer {
+                    Self.hasDuplicate(keys, UnsafeBufferPointer(rebasing: $0[signaturesStart...]))
+                }
+                if !hasDuplicate {
+                    return .object(JSONObject(uncheckedUniqueKeys: keys, values: values))
+                }
                 var object = JSONObject(minimumCapacity: keys.count)
                 for i in keys.indices {
                     object[keys[i]] = values[i]  // Python keeps the last duplicate, at the first one's position
@@ -183,6 +198,51 @@ struct JSONParser {
             case let other: throw error(.unexpectedByte(other))
             }
         }
+    }
+
+    /// Whether two keys are equal; `signatures` are the keys' `signature`s (equal keys have equal
+    /// signatures, so keys are only compared when their signatures match).
+    static func hasDuplicate(_ keys: [String], _ signatures: UnsafeBufferPointer<UInt64>) -> Bool {
+        // A 128-bit filter on each signature's top bits; only keys that hit a set bit are
+        // compared with the earlier keys.
+        var filter: (UInt64, UInt64) = (0, 0)
+        for i in signatures.indices {
+            let s = signatures[i]
+            let bit: UInt64 = 1 << (s >> 58 & 63)
+            let seen = s >> 57 & 1 == 0 ? filter.0 & bit : filter.1 & bit
+            if seen != 0 {
+                for j in 0..<i where signatures[j] == s && keys[j] == keys[i] { return true }
+            }
+            if s >> 57 & 1 == 0 { filter.0 |= bit } else { filter.1 |= bit }
+        }
+        return false
+    }
+
+    /// A key and its signature: its length and its first and last (up to) eight bytes, mixed.
+    mutating func parseKey() throws(JSONParseError) -> (String, UInt64) {
+        let start = index + 1
+        let key = try parseString()
+        if lastStringWasVerbatim {
+            return (key, Self.signature(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)]))))
+        }
+        // Escapes: the signature of the unescaped bytes, as an unescaped duplicate would have.
+        var copy = key
+        let signature = copy.withUTF8 { Self.signature(UnsafeRawBufferPointer($0)) }
+        return (key, signature)
+    }
+
+    @inline(__always)
+    static func signature(_ raw: UnsafeRawBufferPointer) -> UInt64 {
+        let count = raw.count
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+        if count >= 8 {
+            head = raw.loadUnaligned(as: UInt64.self)
+            tail = raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        } else {
+            for i in 0..<count { head = head << 8 | UInt64(raw[i]) }
+        }
+        return (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(truncatingIfNeeded: count)
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
@@ -260,11 +320,14 @@ struct JSONParser {
         let start = index
         // Fast path: no escapes, ASCII or valid UTF-8 up to the closing quote.
         var sawHighBit = false
-        while index < bytes.count {
+        while true {
+            index = plainRunEnd(from: index)
+            guard index < bytes.count else { throw error(.unexpectedEnd) }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                lastStringWasVerbatim = true
                 if !sawHighBit { return String(decoding: slice, as: UTF8.self) }
                 guard let s = String(validating: slice, as: UTF8.self) else {
                     throw JSONParseError(reason: .invalidUTF8, offset: start)
@@ -273,78 +336,171 @@ struct JSONParser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error(.controlCharacterInString) }
-            if byte >= 0x80 { sawHighBit = true }
+            sawHighBit = true
             index += 1
         }
-        guard index < bytes.count else { throw error(.unexpectedEnd) }
-        // Slow path with escapes.
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(2 * (index - start) + 64)
-        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-        while index < bytes.count {
-            let byte = bytes[index]
+        lastStringWasVerbatim = false
+        return try parseEscapedString(start: start, sawHighBit: sawHighBit)
+    }
+
+    /// The index of the first byte at or after `from` that ends a run of plain string bytes: a
+    /// quote, a backslash, a control character or a non-ASCII byte (`bytes.count` if none).
+    /// Eight bytes at a time.
+    @inline(__always)
+    func plainRunEnd(from: Int) -> Int {
+        var i = from
+        let n = bytes.count
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= n {
+                let special = Self.specialBytes(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                if special != 0 { return i + special.trailingZeroBitCount / 8 }
+                i += 8
+            }
+        }
+        while i < n {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { return i }
+            i += 1
+        }
+        return i
+    }
+
+    /// The high bit of each of the eight bytes of `word` (little-endian) that is a quote, a
+    /// backslash, below 0x20 or above 0x7F (the classic "has a zero byte" bit trick). Bits above
+    /// the lowest may be false positives, so only the lowest one is meaningful: the first special
+    /// byte is `trailingZeroBitCount / 8`.
+    @inline(__always)
+    static func specialBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let quoteZero = (quote &- ones) & ~quote & highs
+        let backslashZero = (backslash &- ones) & ~backslash & highs
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return quoteZero | backslashZero | control | (word & highs)
+    }
+
+    /// The rest of a string with escapes, from `start` (after its opening quote); `index` is at
+    /// its first backslash. One sequential pass into a buffer that grows by doubling (the
+    /// unescaped text is never longer than the rest of the document), copying plain bytes eight
+    /// at a time: oslo's double-encoded messages are long strings with an escape every few bytes.
+    mutating func parseEscapedString(start: Int, sawHighBit: Bool) throws(JSONParseError) -> String {
+        guard let base = bytes.baseAddress else { throw error(.unexpectedEnd) }
+        let raw = UnsafeRawPointer(base)
+        let n = bytes.count
+        var sawHighBit = sawHighBit
+        let limit = n - start + 8
+        var capacity = Swift.min(limit, Swift.max(1024, 4 * (index - start) + 8))
+        var out = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        defer { out.deallocate() }
+        var o = index - start
+        out.copyMemory(from: raw + start, byteCount: o)
+        var i = index
+        while true {
+            if o + 8 > capacity {
+                let grown = Swift.min(limit, 2 * capacity)
+                let bigger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 8)
+                bigger.copyMemory(from: out, byteCount: o)
+                out.deallocate()
+                out = bigger
+                capacity = grown
+            }
+            // Plain bytes, a word at a time: the whole word is stored, and the part after the
+            // first special byte is overwritten by what follows.
+            if i + 8 <= n {
+                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let special = Self.specialBytes(UInt64(littleEndian: word))
+                out.storeBytes(of: word, toByteOffset: o, as: UInt64.self)
+                if special == 0 {
+                    i += 8
+                    o += 8
+                    continue
+                }
+                let plain = special.trailingZeroBitCount / 8
+                i += plain
+                o += plain
+            } else if i >= n {
+                index = i
+                throw error(.unexpectedEnd)
+            }
+            let byte = bytes[i]
             switch byte {
             case UInt8(ascii: "\""):
-                index += 1
-                guard let s = String(validating: scratch, as: UTF8.self) else {
+                index = i + 1
+                let text = UnsafeRawBufferPointer(start: out, count: o)
+                if !sawHighBit { return String(decoding: text, as: UTF8.self) }
+                guard let s = String(validating: text, as: UTF8.self) else {
                     throw JSONParseError(reason: .invalidUTF8, offset: start)
                 }
                 return s
             case UInt8(ascii: "\\"):
-                index += 1
+                index = i + 1
                 let escaped = try peek()
-                index += 1
+                i += 2
+                let unescaped: UInt8
                 switch escaped {
-                case UInt8(ascii: "\""): scratch.append(0x22)
-                case UInt8(ascii: "\\"): scratch.append(0x5C)
-                case UInt8(ascii: "/"): scratch.append(0x2F)
-                case UInt8(ascii: "b"): scratch.append(0x08)
-                case UInt8(ascii: "f"): scratch.append(0x0C)
-                case UInt8(ascii: "n"): scratch.append(0x0A)
-                case UInt8(ascii: "r"): scratch.append(0x0D)
-                case UInt8(ascii: "t"): scratch.append(0x09)
+                case UInt8(ascii: "\""): unescaped = 0x22
+                case UInt8(ascii: "\\"): unescaped = 0x5C
+                case UInt8(ascii: "/"): unescaped = 0x2F
+                case UInt8(ascii: "b"): unescaped = 0x08
+                case UInt8(ascii: "f"): unescaped = 0x0C
+                case UInt8(ascii: "n"): unescaped = 0x0A
+                case UInt8(ascii: "r"): unescaped = 0x0D
+                case UInt8(ascii: "t"): unescaped = 0x09
                 case UInt8(ascii: "u"):
-                    var scalar = try parseHex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        if bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
-                            let save = index
-                            index += 2
-                            let low = try parseHex4()
-                            if (0xDC00...0xDFFF).contains(low) {
-                                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                            } else {
-                                index = save
-                                scalar = 0xFFFD
-                            }
-                        } else {
-                            scalar = 0xFFFD
-                        }
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        scalar = 0xFFFD
-                    }
-                    appendUTF8(scalar, to: &scratch)
+                    index = i
+                    let scalar = try parseUnicodeEscape()
+                    i = index
+                    if scalar >= 0x80 { sawHighBit = true }
+                    o += writeUTF8(scalar, to: (out + o).assumingMemoryBound(to: UInt8.self))
+                    continue
                 default:
-                    index -= 1
+                    index = i - 1
                     throw error(.invalidEscape)
                 }
+                out.storeBytes(of: unescaped, toByteOffset: o, as: UInt8.self)
+                o += 1
+            case 0..<0x20:
+                index = i
+                throw error(.controlCharacterInString)
             default:
-                if byte < 0x20 { throw error(.controlCharacterInString) }
-                // A run of plain bytes is copied at once (oslo's double-encoded messages are
-                // long strings with an escape every few bytes).
-                var end = index + 1
-                while end < bytes.count {
-                    let b = bytes[end]
-                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
-                    end += 1
-                }
-                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
-                index = end
+                // Plain: non-ASCII, or a byte of the document's last seven.
+                if byte >= 0x80 { sawHighBit = true }
+                out.storeBytes(of: byte, toByteOffset: o, as: UInt8.self)
+                o += 1
+                i += 1
             }
         }
-        throw error(.unexpectedEnd)
+    }
+
+    /// The scalar of a `\u` escape whose four hex digits start at `index` (a surrogate pair when
+    /// one follows; a lone surrogate becomes U+FFFD); `index` moves past it.
+    mutating func parseUnicodeEscape() throws(JSONParseError) -> UInt32 {
+        var scalar = try parseHex4()
+        if (0xD800...0xDBFF).contains(scalar) {
+            if bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                let save = index
+                index += 2
+                let low = try parseHex4()
+                if (0xDC00...0xDFFF).contains(low) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    index = save
+                    scalar = 0xFFFD
+                }
+            } else {
+                scalar = 0xFFFD
+            }
+        } else if (0xDC00...0xDFFF).contains(scalar) {
+            scalar = 0xFFFD
+        }
+        return scalar
     }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+
         guard bytes.count - index >= 4 else { throw error(.unexpectedEnd) }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -363,22 +519,27 @@ struct JSONParser {
     }
 }
 
+/// Writes `scalar` as UTF-8 at `out` (room for four bytes); returns the number of bytes written.
 @inline(__always)
-func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+func writeUTF8(_ scalar: UInt32, to out: UnsafeMutablePointer<UInt8>) -> Int {
     switch scalar {
     case 0..<0x80:
-        out.append(UInt8(scalar))
+        out[0] = UInt8(scalar)
+        return 1
     case 0x80..<0x800:
-        out.append(UInt8(0xC0 | (scalar >> 6)))
-        out.append(UInt8(0x80 | (scalar & 0x3F)))
+        out[0] = UInt8(0xC0 | (scalar >> 6))
+        out[1] = UInt8(0x80 | (scalar & 0x3F))
+        return 2
     case 0x800..<0x10000:
-        out.append(UInt8(0xE0 | (scalar >> 12)))
-        out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-        out.append(UInt8(0x80 | (scalar & 0x3F)))
+        out[0] = UInt8(0xE0 | (scalar >> 12))
+        out[1] = UInt8(0x80 | ((scalar >> 6) & 0x3F))
+        out[2] = UInt8(0x80 | (scalar & 0x3F))
+        return 3
     default:
-        out.append(UInt8(0xF0 | (scalar >> 18)))
-        out.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
-        out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-        out.append(UInt8(0x80 | (scalar & 0x3F)))
+        out[0] = UInt8(0xF0 | (scalar >> 18))
+        out[1] = UInt8(0x80 | ((scalar >> 12) & 0x3F))
+        out[2] = UInt8(0x80 | ((scalar >> 6) & 0x3F))
+        out[3] = UInt8(0x80 | (scalar & 0x3F))
+        return 4
     }
 }

@@ -51,23 +51,33 @@ public struct OsloNotification: Sendable, Equatable {
         message["event_type"] != nil && message["publisher_id"] != nil && message["method"] == nil
     }
 
-    static let interpretedKeys: Set<String> = [
-        "message_id", "publisher_id", "event_type", "priority", "payload", "timestamp", "_unique_id",
-    ]
+    /// The top-level keys read into properties, in the order `init(message:)` checks them.
+    static let interpretedKeys = ["message_id", "publisher_id", "event_type", "priority", "payload", "timestamp", "_unique_id"]
 
     public init(message: JSONObject) throws(MessageDecodingError) {
-        messageID = try message.optionalString("message_id") ?? ""
-        publisherID = try message.requiredString("publisher_id")
-        eventType = try message.requiredString("event_type")
-        priority = try message.requiredString("priority")
-        payload = message["payload"] ?? .null
-        timestamp = try message.optionalString("timestamp") ?? ""
-        uniqueID = try message.optionalString("_unique_id")
-        context = RequestContext(message: message)
-        var extra = JSONObject()
-        for (key, value) in message where !Self.interpretedKeys.contains(key) && !key.hasPrefix(RequestContext.keyPrefix) {
-            extra[key] = value
+        let (context, fields, extra) = RequestContext.partition(message, interpreting: Self.interpretedKeys)
+        func string(_ i: Int) throws(MessageDecodingError) -> String? {
+            switch fields[i] {
+            case nil, .null?: return nil
+            case .string(let s)?: return s
+            case let other?: throw .wrongType(field: Self.interpretedKeys[i], expected: "string", actual: other.typeName)
+            }
         }
+        func required(_ i: Int) throws(MessageDecodingError) -> String {
+            guard let value = fields[i] else { throw .missingField(Self.interpretedKeys[i]) }
+            guard case .string(let s) = value else {
+                throw .wrongType(field: Self.interpretedKeys[i], expected: "string", actual: value.typeName)
+            }
+            return s
+        }
+        messageID = try string(0) ?? ""
+        publisherID = try required(1)
+        eventType = try required(2)
+        priority = try required(3)
+        payload = fields[4] ?? .null
+        timestamp = try string(5) ?? ""
+        uniqueID = try string(6)
+        self.context = context
         extraFields = extra
     }
 

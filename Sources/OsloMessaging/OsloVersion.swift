@@ -25,6 +25,13 @@ public enum OsloVersion {
     public static func check(implemented: String?, requested: String?) throws(ParseError) -> Bool {
         guard let implemented else { return true }
         guard let requested else { return false }
+        // Fast path: both plain "x.y" or "x.y.z" with decimal parts, as oslo and Magnum send;
+        // anything else goes the way Python does, for the same answer or error.
+        if let wanted = plainVersion(requested), let have = plainVersion(implemented) {
+            if wanted.major != have.major { return false }
+            if wanted.minor != have.minor { return wanted.minor < have.minor }
+            return wanted.revision <= have.revision
+        }
         let wanted = requested.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         let have = implemented.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         // Python evaluates `version_parts[2]`, `imp_version_parts[2]` with defaults first, then the
@@ -39,6 +46,32 @@ public enum OsloVersion {
         if minor > impMinor { return false }
         if minor == impMinor, try pythonInt(rev) > pythonInt(impRev) { return false }
         return true
+    }
+
+    /// `major.minor[.revision]` with one to nine plain ASCII digits per part, without allocating;
+    /// `nil` for any other form.
+    static func plainVersion(_ text: String) -> (major: Int, minor: Int, revision: Int)? {
+        var parts = (0, 0, 0)
+        var part = 0
+        var digits = 0
+        var value = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, part < 2 else { return nil }
+                if part == 0 { parts.0 = value } else { parts.1 = value }
+                part += 1
+                digits = 0
+                value = 0
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 9 {
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, part >= 1 else { return nil }
+        if part == 1 { parts.1 = value } else { parts.2 = value }
+        return (parts.0, parts.1, parts.2)
     }
 
     /// Python's `int(str)`: optional surrounding whitespace, optional sign, decimal digits with

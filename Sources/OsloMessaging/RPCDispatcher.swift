@@ -171,8 +171,9 @@ public struct RPCDispatcher: Sendable {
         let requested = version ?? "1.0"
         var foundCompatible = false
         for endpoint in endpoints {
-            let accepted = [endpoint.namespace] + endpoint.legacyNamespaces.map { Optional($0) }
-            guard accepted.contains(namespace) else { continue }
+            guard endpoint.namespace == namespace || endpoint.legacyNamespaces.contains(where: { $0 == namespace }) else {
+                continue
+            }
             let compatible: Bool
             do {
                 compatible = try OsloVersion.check(implemented: endpoint.version ?? "1.0", requested: requested)

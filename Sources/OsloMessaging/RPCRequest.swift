@@ -46,24 +46,37 @@ public struct RPCRequest: Sendable, Equatable {
     /// A call expects a reply: it names both the reply queue and the message id.
     public var isCall: Bool { msgID != nil && replyQueue != nil }
 
-    static let interpretedKeys: Set<String> = [
-        "method", "args", "namespace", "version", "_msg_id", "_reply_q", "_timeout", "_unique_id",
-    ]
+    /// The top-level keys read into properties, in the order `init(message:)` checks them.
+    static let interpretedKeys = ["method", "args", "namespace", "version", "_msg_id", "_reply_q", "_unique_id", "_timeout"]
 
     /// Reads a decoded application message (see `RPCEnvelope.decode`).
     public init(message: JSONObject) throws(MessageDecodingError) {
-        method = try message.requiredString("method")
-        switch message["args"] {
+        // One pass over the message; the checks below then run in oslo's order, so the first
+        // problem reported is the same as with one lookup per key.
+        let (context, fields, extra) = RequestContext.partition(message, interpreting: Self.interpretedKeys)
+        func string(_ i: Int) throws(MessageDecodingError) -> String? {
+            switch fields[i] {
+            case nil, .null?: return nil
+            case .string(let s)?: return s
+            case let other?: throw .wrongType(field: Self.interpretedKeys[i], expected: "string", actual: other.typeName)
+            }
+        }
+        guard let methodValue = fields[0] else { throw .missingField("method") }
+        guard case .string(let method) = methodValue else {
+            throw .wrongType(field: "method", expected: "string", actual: methodValue.typeName)
+        }
+        self.method = method
+        switch fields[1] {
         case nil, .null?: args = [:]
         case .object(let o)?: args = o
         case let other?: throw .wrongType(field: "args", expected: "object", actual: other.typeName)
         }
-        namespace = try message.optionalString("namespace")
-        version = try message.optionalString("version")
-        msgID = try message.optionalString("_msg_id")
-        replyQueue = try message.optionalString("_reply_q")
-        uniqueID = try message.optionalString("_unique_id")
-        switch message["_timeout"] {
+        namespace = try string(2)
+        version = try string(3)
+        msgID = try string(4)
+        replyQueue = try string(5)
+        uniqueID = try string(6)
+        switch fields[7] {
         case nil, .null?: callMonitorTimeout = nil
         case .int(let i)?: callMonitorTimeout = Double(i)
         case .double(let d)?: callMonitorTimeout = d
@@ -72,11 +85,7 @@ public struct RPCRequest: Sendable, Equatable {
             callMonitorTimeout = Double(s.trimmingPythonWhitespace())
         case let other?: throw .wrongType(field: "_timeout", expected: "number or null", actual: other.typeName)
         }
-        context = RequestContext(message: message)
-        var extra = JSONObject()
-        for (key, value) in message where !Self.interpretedKeys.contains(key) && !key.hasPrefix(RequestContext.keyPrefix) {
-            extra[key] = value
-        }
+        self.context = context
         extraFields = extra
     }
 

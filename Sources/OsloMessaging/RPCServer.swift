@@ -217,13 +217,13 @@ struct RPCRequestProcessor: Sendable {
 
     func process(_ delivery: Delivery) async {
         count { $0.received += 1 }
-        // Metadata is set in one go per stage: a handler may rebuild its rendering on every change.
+        // Metadata is set once, after decoding: a log handler may rebuild its rendering of the
+        // metadata on every change, and that showed in the cost of every cast.
         var log = logger
         var metadata: Logger.Metadata = [
             "queue": .string(delivery.queue), "delivery_tag": .stringConvertible(delivery.deliveryTag),
         ]
         if delivery.redelivered { metadata["redelivered"] = .stringConvertible(delivery.deliveryCount) }
-        log.handler.metadata.merge(metadata) { $1 }
 
         // 1. Decode.
         var decoded: RPCEnvelope.Decoded?
@@ -233,10 +233,11 @@ struct RPCRequestProcessor: Sendable {
             decoded = d
             request = try RPCRequest(message: d.message)
         } catch {
+            log.handler.metadata.merge(metadata) { $1 }
             await rejectMalformed(delivery, error: error, message: decoded?.message, logger: log)
             return
         }
-        metadata = ["method": .string(request.method)]
+        metadata["method"] = .string(request.method)
         if let msgID = request.msgID { metadata["msg_id"] = .string(msgID) }
         if let uniqueID = request.uniqueID { metadata["unique_id"] = .string(uniqueID) }
         if let requestID = request.context.requestID { metadata["request_id"] = .string(requestID) }

@@ -70,11 +70,36 @@ public struct RequestContext: Sendable, Equatable, CustomStringConvertible {
 
     /// Collects the `_context_*` keys of a message (oslo's `unpack_context`), in message order.
     public init(message: JSONObject) {
-        var f = JSONObject(minimumCapacity: message.count)
-        for (key, value) in message where key.hasPrefix(Self.keyPrefix) {
-            f[String(key.dropFirst(Self.keyPrefix.count))] = value
+        self = Self.partition(message, interpreting: []).context
+    }
+
+    /// One pass over a message (requests and notifications are read on the hot path): the
+    /// `_context_*` entries become the context, the values of the keys in `names` are returned in
+    /// the order of `names` (`nil` when absent), and every other key goes to `extra`, in message
+    /// order.
+    static func partition(
+        _ message: JSONObject, interpreting names: [String]
+    ) -> (context: RequestContext, interpreted: [JSONValue?], extra: JSONObject) {
+        var contextKeys: [String] = []
+        var contextValues: [JSONValue] = []
+        contextKeys.reserveCapacity(message.count)
+        contextValues.reserveCapacity(message.count)
+        var interpreted = [JSONValue?](repeating: nil, count: names.count)
+        var extra = JSONObject()
+        let prefixLength = keyPrefix.utf8.count
+        for (key, value) in message {
+            if key.utf8.count >= prefixLength, key.hasPrefix(keyPrefix) {
+                contextKeys.append(String(Substring(key.utf8.dropFirst(prefixLength))))
+                contextValues.append(value)
+            } else if let position = names.firstIndex(of: key) {
+                interpreted[position] = value
+            } else {
+                extra[key] = value
+            }
         }
-        fields = f
+        // A message's keys are unique, and so are they with one common prefix removed.
+        let context = RequestContext(fields: JSONObject(uncheckedUniqueKeys: contextKeys, values: contextValues))
+        return (context, interpreted, extra)
     }
 
     /// Adds this context to a message as `_context_<key>` entries (oslo's `pack_context`).
