@@ -14,6 +14,7 @@
 import Foundation
 import JSON
 import Logging
+import Operations
 import OsloMessaging
 import Synchronization
 
@@ -76,6 +77,8 @@ if arguments.count == 4, arguments[1] == "decode" {
 guard arguments.count >= 6 else {
     fail("usage: oslo-bench fill URL EXCHANGE TOPIC COUNT BODY_FILE | serve URL EXCHANGE TOPIC SERVER COUNT PREFETCH")
 }
+// Logging as the worker sets it up (`serve`): its own handler, oslo format on standard error.
+OperationsLogging.bootstrap()
 var logger = Logger(label: "oslo-bench")
 logger.logLevel = .warning
 let url = arguments[2], exchange = arguments[3], topic = arguments[4]
