@@ -171,6 +171,10 @@ def main():
     if len(sys.argv) != 5:
         sys.exit("usage: bench_create.py CONF URL COUNT CLOUD_FILE")
     conf_path, url, count, cloud_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    # oslo.log writes to standard output when no log file is configured: the result line gets a
+    # descriptor of its own and everything else goes to standard error.
+    result = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     cloud = json.load(open(cloud_path))
     # The transport URL comes in a second configuration file, as a deployment would set it.
     extra = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
@@ -274,10 +278,10 @@ def main():
     cpu, rss = usage_now()
     elapsed = end - start
     clusters = db.execute("SELECT COUNT(*) FROM cluster").fetchone()[0]
-    print(json.dumps({"rate": count / elapsed if elapsed > 0 else 0, "seconds": elapsed,
-                      "cpu_seconds": cpu - cpu_start, "cpu_seconds_total": cpu, "max_rss_kb": rss,
-                      "clusters": clusters, "first_helm_call_seconds": helm_calls[0] - start}))
-    sys.stdout.flush()
+    result.write(json.dumps({"rate": count / elapsed if elapsed > 0 else 0, "seconds": elapsed,
+                             "cpu_seconds": cpu - cpu_start, "cpu_seconds_total": cpu, "max_rss_kb": rss,
+                             "clusters": clusters, "first_helm_call_seconds": helm_calls[0] - start}) + "\n")
+    result.flush()
     # The service's threads may be mid-message; the figures are out, leave at once.
     os._exit(0)
 
