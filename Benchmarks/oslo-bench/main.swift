@@ -11,6 +11,10 @@
 //   oslo-bench decode BODY_FILE COUNT
 //       decodes BODY_FILE COUNT times as the server does (envelope, request, context), no broker;
 //       prints one JSON line: microseconds per decode (wall and CPU).
+//   oslo-bench callers URL EXCHANGE TOPIC CONCURRENCY TOTAL
+//       the Swift RPCClient as the caller: CONCURRENCY tasks share one client (one reply queue, as
+//       an oslo RPCClient does) and make TOTAL `noop` calls in all, after one warm-up call; prints
+//       one JSON line: p50, p99, max, mean (milliseconds), calls, errors, seconds.
 import Foundation
 import JSON
 import Logging
@@ -181,6 +185,56 @@ case "serve":
     }
     FileHandle.standardOutput.synchronizeFile()
     await server.stop()
+    await transport.close()
+
+case "callers":
+    guard arguments.count == 7, let concurrency = Int(arguments[5]), let total = Int(arguments[6]), concurrency > 0 else {
+        fail("usage: oslo-bench callers URL EXCHANGE TOPIC CONCURRENCY TOTAL")
+    }
+    let transport = try await settings.connectTransport(connectionName: "oslo-bench-callers", logger: logger)
+    let client = RPCClient(transport: transport, target: RPCTarget(exchange: exchange, topic: topic), logger: logger)
+    _ = try await client.call("noop")
+    final class Shared: Sendable {
+        let remaining: Atomic<Int>
+        let errors = Atomic<Int>(0)
+        let latencies = Mutex<[Double]>([])
+        init(_ n: Int) { remaining = Atomic(n) }
+    }
+    let shared = Shared(total)
+    let clock = ContinuousClock()
+    let begin = clock.now
+    await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask {
+                var mine: [Double] = []
+                while shared.remaining.subtract(1, ordering: .relaxed).newValue >= 0 {
+                    let start = clock.now
+                    do {
+                        _ = try await client.call("noop")
+                        let d = clock.now - start
+                        mine.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+                    } catch {
+                        _ = shared.errors.add(1, ordering: .relaxed)
+                    }
+                }
+                let collected = mine
+                shared.latencies.withLock { $0 += collected }
+            }
+        }
+    }
+    let elapsed = clock.now - begin
+    let sorted = shared.latencies.withLock { $0 }.sorted()
+    func percentile(_ p: Double) -> JSONValue {
+        sorted.isEmpty ? .null : .double(sorted[min(sorted.count - 1, Int((p / 100 * Double(sorted.count - 1)).rounded()))])
+    }
+    let result: JSONValue = [
+        "p50": percentile(50), "p99": percentile(99), "max": sorted.last.map { .double($0) } ?? .null,
+        "mean": sorted.isEmpty ? .null : .double(sorted.reduce(0, +) / Double(sorted.count)),
+        "calls": JSONValue(sorted.count), "errors": JSONValue(shared.errors.load(ordering: .relaxed)),
+        "seconds": .double(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18),
+    ]
+    print(result.jsonString())
+    FileHandle.standardOutput.synchronizeFile()
     await transport.close()
 
 default:

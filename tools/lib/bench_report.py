@@ -92,6 +92,7 @@ def main():
         print(f"{'met   ' if ok else 'MISSED'}  {title} — {system}: {got:.3g} ({goal})")
     for n in notes:
         print(f"note: {n}")
+    print(f"elapsed: {machine.get('elapsed', '?')}")
     if output == "-":
         return
     md = ["# Benchmarks", "",
@@ -106,7 +107,8 @@ def main():
           f"(other engineers' builds ran on the same 2 cores: absolute rates are depressed, ratios are what count)",
           f"- {machine['swift']}; Python {machine['python']}, oslo.messaging {machine['oslo_messaging']}; "
           f"RabbitMQ {machine['rabbitmq']}; librabbitmq {machine['librabbitmq']}",
-          f"- counts: {machine['counts']}", "",
+          f"- counts: {machine['counts']}",
+          f"- elapsed: {machine.get('elapsed', '?')}", "",
           "## Results", "", text, "", "## Targets", ""]
     for title, system, ok, goal, got in verdicts:
         md.append(f"- {'met' if ok else '**missed**'}: {title}, {system}: {got:.3g} ({goal})")

@@ -10,6 +10,11 @@ Python objects that answer at once (no MagicMock) and a helm client that keeps n
 --cached-db answers Magnum's NodeGroup.list from memory (the driver reads the nodegroups three
 times per render from the database), to time the driver's own logic alone.
 
+  bench_driver_values.py CASE.json [SECONDS] --both [--reps N]
+      -> one line per repetition (N, default 1): {"db": {...}, "cached": {...}}, both measurements
+      (SECONDS each) from one Python start-up (importing Magnum costs seconds of CPU: tools/bench
+      runs its repetitions in one process)
+
 The case runs as update_cluster (a release name is set). tools/bench-driver runs this and the
 Swift bench-driver on the same case.
 """
@@ -34,10 +39,12 @@ class Image(dict):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    args = [a for i, a in enumerate(sys.argv[1:], 1) if not a.startswith("--") and sys.argv[i - 1] != "--reps"]
     path = args[0]
     seconds = float(args[1]) if len(args) > 1 else 3.0
+    both = "--both" in sys.argv
     cached_db = "--cached-db" in sys.argv
+    mode = {"cached": cached_db}
     case = json.load(open(path))
     inp = case["input"]
     inp["cluster"] = dict(inp["cluster"], stack_id="prod-east-a1b2c3d4e5f6")
@@ -91,7 +98,7 @@ def main():
     real_list = objects.NodeGroup.list
 
     def cached_list(context, cluster_id, filters=None, **kw):
-        if not cached_db:
+        if not mode["cached"]:
             return real_list(context, cluster_id, filters=filters, **kw)
         return [n for n in listed if all(getattr(n, k) == v for k, v in (filters or {}).items())]
 
@@ -104,15 +111,28 @@ def main():
          mock.patch.object(helm.Client, "install_or_upgrade", install):
         d = driver.Driver()
         d._update_helm_release(ctx, cluster)  # warm up
-        # CPU time of the process, so a busy machine does not distort the figure.
-        calls = 0
-        start = time.process_time()
-        while time.process_time() - start < seconds:
-            for _ in range(10):
-                d._update_helm_release(ctx, cluster)
-            calls += 10
-        elapsed = time.process_time() - start
-    print(json.dumps({"calls": calls, "seconds": elapsed, "per_second": calls / elapsed, "cached_db": cached_db}))
+
+        def measure():
+            # CPU time of the process, so a busy machine does not distort the figure.
+            calls = 0
+            start = time.process_time()
+            while time.process_time() - start < seconds:
+                for _ in range(10):
+                    d._update_helm_release(ctx, cluster)
+                calls += 10
+            elapsed = time.process_time() - start
+            return {"calls": calls, "seconds": elapsed, "per_second": calls / elapsed, "cached_db": mode["cached"]}
+
+        if both:
+            reps = int(sys.argv[sys.argv.index("--reps") + 1]) if "--reps" in sys.argv else 1
+            for _ in range(reps):
+                mode["cached"] = False
+                db = measure()
+                mode["cached"] = True
+                print(json.dumps({"db": db, "cached": measure()}))
+                sys.stdout.flush()
+        else:
+            print(json.dumps(measure()))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,14 @@
   oslo_bench.py callers URL EXCHANGE TOPIC CONCURRENCY TOTAL
       CONCURRENCY threads share one RPCClient and make TOTAL `noop` calls in all; prints one
       JSON line: p50, p99, max, mean (milliseconds), calls, errors, seconds.
+  oslo_bench.py caller-pool URL EXCHANGE PROCESSES
+      PROCESSES caller processes (forked once, each with its own transport and RPCClient per
+      topic, so the GIL of one process does not serialise every caller), driven from standard
+      input: one line "TOPIC CONCURRENCY TOTAL" per measurement. The CONCURRENCY callers are
+      spread over min(PROCESSES, CONCURRENCY) processes as threads; each process makes one
+      warm-up call, then all start together and make TOTAL `noop` calls in all. Prints one JSON
+      line per measurement (the merged samples): p50, p99, max, mean, calls, errors, seconds,
+      processes.
   oslo_bench.py notify URL EXCHANGE COUNT BODY_FILE
       An oslo Notifier (messagingv2, topic notifications) sends COUNT copies of a recorded
       notification (BODY_FILE: the message body as on the wire; its event type, priority,
@@ -24,6 +32,7 @@ if len(sys.argv) > 8 and sys.argv[1] == "server" and sys.argv[8] == "eventlet":
     eventlet.monkey_patch()
 
 import json  # noqa: E402
+import os  # noqa: E402
 import logging  # noqa: E402
 import resource  # noqa: E402
 import threading  # noqa: E402
@@ -108,8 +117,9 @@ def server(url, exchange, topic, name, count, prefetch, executor):
         cpu, rss = usage_now()
         print(json.dumps({"cpu_seconds_total": cpu, "max_rss_kb": rss}))
         sys.stdout.flush()
-    srv.stop()
-    srv.wait()
+    # The figures are out: leave at once (stopping the server and its executor takes seconds, and
+    # the broker drops the consumer with the connection anyway).
+    os._exit(0)
 
 
 def callers(url, exchange, topic, concurrency, total):
@@ -159,6 +169,109 @@ def callers(url, exchange, topic, concurrency, total):
     t.cleanup()
 
 
+def percentiles(latencies):
+    latencies = sorted(latencies)
+
+    def pct(p):
+        if not latencies:
+            return None
+        return latencies[min(len(latencies) - 1, int(round(p / 100.0 * (len(latencies) - 1))))]
+
+    return {"p50": pct(50), "p99": pct(99), "max": latencies[-1] if latencies else None,
+            "mean": sum(latencies) / len(latencies) if latencies else None, "calls": len(latencies)}
+
+
+def pool_member(url, exchange, conn):
+    """One caller process of caller-pool: ("prepare", topic, threads, calls) -> warm-up call, "ready";
+    ("go",) -> the calls, then (latencies, errors); ("exit",) -> leaves."""
+    t = transport(url, exchange)
+    clients = {}
+    while True:
+        msg = conn.recv()
+        if msg[0] == "exit":
+            os._exit(0)  # closing the transport takes seconds; the broker drops the connection
+        _, topic, threads, calls = msg
+        if topic not in clients:
+            clients[topic] = oslo_messaging.get_rpc_client(t, oslo_messaging.Target(topic=topic), timeout=60)
+        client = clients[topic]
+        client.call({}, "noop")
+        conn.send("ready")
+        conn.recv()  # go
+        lock = threading.Lock()
+        remaining = [calls]
+        latencies = []
+        errors = [0]
+
+        def caller():
+            mine = []
+            while True:
+                with lock:
+                    if remaining[0] <= 0:
+                        break
+                    remaining[0] -= 1
+                start = time.perf_counter()
+                try:
+                    client.call({}, "noop")
+                    mine.append((time.perf_counter() - start) * 1000)
+                except Exception:  # noqa: BLE001
+                    with lock:
+                        errors[0] += 1
+            with lock:
+                latencies.extend(mine)
+
+        ths = [threading.Thread(target=caller) for _ in range(threads)]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join()
+        conn.send((latencies, errors[0]))
+    t.cleanup()
+
+
+def caller_pool(url, exchange, processes):
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    members = []
+    for _ in range(processes):
+        parent, child = ctx.Pipe()
+        p = ctx.Process(target=pool_member, args=(url, exchange, child), daemon=True)
+        p.start()
+        members.append((p, parent))
+    sys.stderr.write("ready\n")
+    sys.stderr.flush()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        topic, concurrency, total = line.split()
+        concurrency, total = int(concurrency), int(total)
+        used = members[:max(1, min(processes, concurrency))]
+        n = len(used)
+        for i, (_, conn) in enumerate(used):
+            threads = concurrency // n + (1 if i < concurrency % n else 0)
+            calls = total // n + (1 if i < total % n else 0)
+            conn.send(("prepare", topic, threads, calls))
+        for _, conn in used:
+            conn.recv()
+        begin = time.perf_counter()
+        for _, conn in used:
+            conn.send(("go",))
+        latencies, errors = [], 0
+        for _, conn in used:
+            lat, err = conn.recv()
+            latencies += lat
+            errors += err
+        seconds = time.perf_counter() - begin
+        out = percentiles(latencies)
+        out.update({"errors": errors, "seconds": seconds, "processes": n})
+        print(json.dumps(out))
+        sys.stdout.flush()
+    for p, conn in members:
+        conn.send(("exit",))
+    for p, _ in members:
+        p.join(2)
+    os._exit(0)
+
+
 def notify(url, exchange, count, body_file):
     conf = cfg.CONF
     conf([], project="oslo-bench")
@@ -180,7 +293,8 @@ def notify(url, exchange, count, body_file):
     cpu, rss = usage_now()
     print(json.dumps({"rate": count / seconds, "seconds": seconds, "cpu_seconds": cpu - cpu0, "max_rss_kb": rss}))
     sys.stdout.flush()
-    t.cleanup()
+    # Every notification was confirmed by the broker; closing the transport only costs time.
+    os._exit(0)
 
 
 def main():
@@ -191,6 +305,9 @@ def main():
     elif mode == "callers":
         url, exchange, topic, concurrency, total = sys.argv[2:7]
         callers(url, exchange, topic, int(concurrency), int(total))
+    elif mode == "caller-pool":
+        url, exchange, processes = sys.argv[2:5]
+        caller_pool(url, exchange, int(processes))
     elif mode == "notify":
         url, exchange, count, body_file = sys.argv[2:6]
         notify(url, exchange, int(count), body_file)
