@@ -25,3 +25,22 @@ extension JSONObject {
         }
     }
 }
+
+/// Typed reads of the values `RequestContext.partition` returns for a list of key names.
+extension Array where Element == JSONValue? {
+    /// The value at `i` (for key `names[i]`) as a string; absent or `null` is `nil`.
+    func optionalString(_ i: Int, names: [String]) throws(MessageDecodingError) -> String? {
+        switch self[i] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        case let other?: throw .wrongType(field: names[i], expected: "string", actual: other.typeName)
+        }
+    }
+
+    /// The value at `i` (for key `names[i]`), which must be a string.
+    func requiredString(_ i: Int, names: [String]) throws(MessageDecodingError) -> String {
+        guard let value = self[i] else { throw .missingField(names[i]) }
+        guard case .string(let s) = value else { throw .wrongType(field: names[i], expected: "string", actual: value.typeName) }
+        return s
+    }
+}

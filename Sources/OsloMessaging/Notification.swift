@@ -56,27 +56,14 @@ public struct OsloNotification: Sendable, Equatable {
 
     public init(message: JSONObject) throws(MessageDecodingError) {
         let (context, fields, extra) = RequestContext.partition(message, interpreting: Self.interpretedKeys)
-        func string(_ i: Int) throws(MessageDecodingError) -> String? {
-            switch fields[i] {
-            case nil, .null?: return nil
-            case .string(let s)?: return s
-            case let other?: throw .wrongType(field: Self.interpretedKeys[i], expected: "string", actual: other.typeName)
-            }
-        }
-        func required(_ i: Int) throws(MessageDecodingError) -> String {
-            guard let value = fields[i] else { throw .missingField(Self.interpretedKeys[i]) }
-            guard case .string(let s) = value else {
-                throw .wrongType(field: Self.interpretedKeys[i], expected: "string", actual: value.typeName)
-            }
-            return s
-        }
-        messageID = try string(0) ?? ""
-        publisherID = try required(1)
-        eventType = try required(2)
-        priority = try required(3)
+        let names = Self.interpretedKeys
+        messageID = try fields.optionalString(0, names: names) ?? ""
+        publisherID = try fields.requiredString(1, names: names)
+        eventType = try fields.requiredString(2, names: names)
+        priority = try fields.requiredString(3, names: names)
         payload = fields[4] ?? .null
-        timestamp = try string(5) ?? ""
-        uniqueID = try string(6)
+        timestamp = try fields.optionalString(5, names: names) ?? ""
+        uniqueID = try fields.optionalString(6, names: names)
         self.context = context
         extraFields = extra
     }

@@ -54,28 +54,18 @@ public struct RPCRequest: Sendable, Equatable {
         // One pass over the message; the checks below then run in oslo's order, so the first
         // problem reported is the same as with one lookup per key.
         let (context, fields, extra) = RequestContext.partition(message, interpreting: Self.interpretedKeys)
-        func string(_ i: Int) throws(MessageDecodingError) -> String? {
-            switch fields[i] {
-            case nil, .null?: return nil
-            case .string(let s)?: return s
-            case let other?: throw .wrongType(field: Self.interpretedKeys[i], expected: "string", actual: other.typeName)
-            }
-        }
-        guard let methodValue = fields[0] else { throw .missingField("method") }
-        guard case .string(let method) = methodValue else {
-            throw .wrongType(field: "method", expected: "string", actual: methodValue.typeName)
-        }
-        self.method = method
+        let names = Self.interpretedKeys
+        self.method = try fields.requiredString(0, names: names)
         switch fields[1] {
         case nil, .null?: args = [:]
         case .object(let o)?: args = o
         case let other?: throw .wrongType(field: "args", expected: "object", actual: other.typeName)
         }
-        namespace = try string(2)
-        version = try string(3)
-        msgID = try string(4)
-        replyQueue = try string(5)
-        uniqueID = try string(6)
+        namespace = try fields.optionalString(2, names: names)
+        version = try fields.optionalString(3, names: names)
+        msgID = try fields.optionalString(4, names: names)
+        replyQueue = try fields.optionalString(5, names: names)
+        uniqueID = try fields.optionalString(6, names: names)
         switch fields[7] {
         case nil, .null?: callMonitorTimeout = nil
         case .int(let i)?: callMonitorTimeout = Double(i)

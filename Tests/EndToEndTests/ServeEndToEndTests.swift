@@ -53,6 +53,20 @@ struct ServeEndToEndTests {
         return path
     }
 
+    /// Starts the binary with `arguments`, its output in `directory`/worker.log.
+    static func startServe(_ arguments: [String], in directory: URL) throws -> (process: Process, log: URL, handle: FileHandle) {
+        let log = directory.appendingPathComponent("worker.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return (process, log, handle)
+    }
+
     /// Runs the binary to completion (at most `timeout` seconds), output in a file.
     static func run(_ arguments: [String], timeout: Double = 120) async throws -> (status: Int32, output: String) {
         try await TestEnvironment.offloaded {
@@ -84,15 +98,7 @@ struct ServeEndToEndTests {
         let exchange = "e2e\(UInt32.random(in: 0...UInt32.max))"
         let conf = try Self.writeConfiguration(in: directory, brokerURL: broker.url, exchange: exchange)
 
-        let log = directory.appendingPathComponent("worker.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let worker = Process()
-        worker.executableURL = URL(fileURLWithPath: Self.binary)
-        worker.arguments = ["serve", "--config-file", conf, "--workers", "2"]
-        let handle = try FileHandle(forWritingTo: log)
-        worker.standardOutput = handle
-        worker.standardError = handle
-        try worker.run()
+        let (worker, log, handle) = try Self.startServe(["serve", "--config-file", conf, "--workers", "2"], in: directory)
         defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
 
         func workerLog() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }

@@ -45,15 +45,7 @@ struct ServeFuzzMemoryTests {
         let conf = try ServeEndToEndTests.writeConfiguration(
             in: directory, brokerURL: broker.url, exchange: exchange, extra: "\n[conductor]\ntopic = \(topic)\n")
 
-        let log = directory.appendingPathComponent("worker.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let worker = Process()
-        worker.executableURL = URL(fileURLWithPath: ServeEndToEndTests.binary)
-        worker.arguments = ["serve", "--config-file", conf]
-        let handle = try FileHandle(forWritingTo: log)
-        worker.standardOutput = handle
-        worker.standardError = handle
-        try worker.run()
+        let (worker, log, handle) = try ServeEndToEndTests.startServe(["serve", "--config-file", conf], in: directory)
         defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
         func workerLog() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
         var ready = false
