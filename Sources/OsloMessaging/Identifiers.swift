@@ -3,16 +3,38 @@ public import Foundation
 /// The identifiers oslo.messaging puts on the wire: `uuid4().hex` for `_msg_id`, `_unique_id`,
 /// reply and fanout queue names, and `str(uuid4())` for a notification's `message_id`.
 public enum Identifiers {
-    /// 32 lower-case hex digits, like Python's `uuid.uuid4().hex`.
+    /// 32 lower-case hex digits, like Python's `uuid.uuid4().hex` (version 4, RFC 4122 variant),
+    /// from the system's generator without Foundation's `UUID` (which reads /dev/urandom anew for
+    /// each one; every reply carries a fresh id).
     public static func uuidHex() -> String {
-        var out = ""
-        out.reserveCapacity(32)
-        for ch in UUID().uuidString.lowercased() where ch != "-" { out.append(ch) }
-        return out
+        var generator = SystemRandomNumberGenerator()
+        var words = (generator.next(), generator.next())
+        return withUnsafeMutableBytes(of: &words) { raw in
+            raw[6] = (raw[6] & 0x0F) | 0x40  // version 4
+            raw[8] = (raw[8] & 0x3F) | 0x80  // variant 10xx
+            return String(unsafeUninitializedCapacity: 32) { out in
+                let digits: StaticString = "0123456789abcdef"
+                let hex = digits.utf8Start
+                for i in 0..<16 {
+                    out[2 * i] = hex[Int(raw[i] >> 4)]
+                    out[2 * i + 1] = hex[Int(raw[i] & 0x0F)]
+                }
+                return 32
+            }
+        }
     }
 
     /// `xxxxxxxx-xxxx-4xxx-...` in lower case, like Python's `str(uuid.uuid4())`.
-    public static func uuidString() -> String { UUID().uuidString.lowercased() }
+    public static func uuidString() -> String {
+        let hex = Array(uuidHex().utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, digit) in hex.enumerated() {
+            if i == 8 || i == 12 || i == 16 || i == 20 { out.append(UInt8(ascii: "-")) }
+            out.append(digit)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
 
 /// oslo's notification timestamp: `str(datetime.utcnow())`, i.e. `YYYY-MM-DD HH:MM:SS.ffffff`
