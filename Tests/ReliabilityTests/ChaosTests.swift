@@ -117,7 +117,9 @@ struct ChaosTests {
                         do {
                             try await client.cast(phase.method, args: args, context: Fixture.context)
                             break
-                        } catch let error as TransportError where error.kind == .publishRefused && attempt < 5 {
+                        } catch let error as TransportError where error.kind == .publishRefused && attempt < 60 {
+                            // (Refused for as long as the queue has no leader: seconds on a
+                            // loaded machine.)
                             attempt += 1
                             refusedCasts.add(1)
                             try await Task.sleep(for: .seconds(1))
