@@ -448,7 +448,7 @@ let package = Package(
         .testTarget(
             name: "ReliabilityTests",
             dependencies: [
-                "Worker", "ClusterStore", "ClusterCertificates", "MariaDB", "MagnumObjects", "OsloMessaging", "OsloConfig", "AMQP", "JSON", "TestSupport",
+                "Worker", "CapiHelmDriver", "CapiHelmRuntime", "ClusterStore", "ClusterCertificates", "MariaDB", "MagnumObjects", "OsloMessaging", "OsloConfig", "AMQP", "JSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -37,8 +37,20 @@ public struct CapiHelmClusterDriver: ClusterDriver {
             authToken: context.authToken)
     }
 
+    /// Journal steps naming the application credentials a `create_cluster` made
+    /// (`driver:create_cluster:credential:<id>`), so that an attempt resumed after a crash
+    /// inside the driver call reuses or deletes them instead of leaving one behind.
+    static let credentialStep = "driver:create_cluster:credential:"
+
     public func createCluster(_ cluster: inout Cluster, createTimeout: Int?, context: OsloMessaging.RequestContext) async throws {
-        try await driver.createCluster(&cluster, context: Self.driverContext(context))
+        guard let attempt = OperationAttempt.current else {
+            return try await driver.createCluster(&cluster, context: Self.driverContext(context))
+        }
+        let earlier = attempt.earlierSteps.filter { $0.hasPrefix(Self.credentialStep) }
+            .map { String($0.dropFirst(Self.credentialStep.count)) }.sorted()
+        let resume = attempt.driverCallInterrupted("create_cluster") ? CapiHelmDriver.CreateResume(earlierCredentialIDs: earlier) : nil
+        try await driver.createCluster(&cluster, context: Self.driverContext(context), resume: resume,
+                                       credentialMade: { id in try await attempt.record(Self.credentialStep + id) })
     }
 
     public func updateCluster(_ cluster: inout Cluster, rollback: Bool, context: OsloMessaging.RequestContext) async throws {

@@ -208,7 +208,14 @@ public struct DriverCase: Sendable {
         let args = input["operation_args"] ?? [:]
         switch operation {
         case "create_cluster":
-            try await driver.createCluster(&cluster, context: context)
+            if let resume = input["resume"] {
+                // An attempt resumed after an interruption inside the driver call (the worker's
+                // journal): `resume.earlier_credential_ids`.
+                let ids = (resume["earlier_credential_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
+                try await driver.createCluster(&cluster, context: context, resume: .init(earlierCredentialIDs: ids), credentialMade: nil)
+            } else {
+                try await driver.createCluster(&cluster, context: context)
+            }
         case "update_cluster":
             try await driver.updateCluster(&cluster, context: context)
         case "resize_cluster":

@@ -36,9 +36,33 @@ public struct CapiHelmDriver: Sendable {
 
     // MARK: - Operations
 
+    /// What a `create_cluster` made again after an interruption inside it needs to know about
+    /// the earlier attempts of the same request (kept by the worker's journal).
+    public struct CreateResume: Sendable, Equatable {
+        /// Ids of the application credentials earlier attempts made (reported through
+        /// `credentialMade`).
+        public var earlierCredentialIDs: [String]
+
+        public init(earlierCredentialIDs: [String]) {
+            self.earlierCredentialIDs = earlierCredentialIDs
+        }
+    }
+
     /// `create_cluster`: flavors checked, release name generated and saved, namespace, the
     /// application credential Secret, the CA Secrets, then the Helm release.
     public func createCluster(_ cluster: inout Cluster, context: RequestContext) async throws {
+        try await createCluster(&cluster, context: context, resume: nil, credentialMade: nil)
+    }
+
+    /// `create_cluster` as a journalling worker runs it. `credentialMade` is told the id of the
+    /// new application credential as soon as Keystone made it (before the Secret that holds it
+    /// is written). With `resume` (an earlier attempt of this request died inside this call),
+    /// no second credential is left behind: the one in the cluster's `-cloud-credentials`
+    /// Secret, written by the earlier attempt, is reused; credentials the earlier attempts made
+    /// but never stored (the attempt died before writing the Secret) are deleted, and a new one
+    /// is made only when no Secret holds one.
+    public func createCluster(_ cluster: inout Cluster, context: RequestContext, resume: CreateResume?,
+                              credentialMade: (@Sendable (String) async throws -> Void)?) async throws {
         let log = logger(for: cluster, context)
         log.info("Starting to create cluster")
         let template = try await template(for: cluster)
@@ -51,7 +75,11 @@ public struct CapiHelmDriver: Sendable {
         }
         try await generateReleaseName(&cluster)
         try await ports.kubernetes.ensureNamespace(namespace(of: cluster))
-        _ = try await createApplicationCredentialSecret(cluster, context: context)
+        if let resume {
+            try await resumeApplicationCredential(cluster, resume: resume, context: context, credentialMade: credentialMade)
+        } else {
+            _ = try await createApplicationCredentialSecret(cluster, context: context, credentialMade: credentialMade)
+        }
         try await ensureCertificateSecrets(cluster, context: context)
         try await recordOperationStart(cluster)
         try await updateHelmRelease(cluster, template: template, context: context)
@@ -244,8 +272,34 @@ public struct CapiHelmDriver: Sendable {
         .object(CapiNaming.resourceLabels(cluster: cluster, release: cluster.stackId))
     }
 
-    func createApplicationCredentialSecret(_ cluster: Cluster, context: RequestContext) async throws -> ApplicationCredential {
+    /// The application credential of a resumed `create_cluster` (see `createCluster(_:context:resume:credentialMade:)`).
+    func resumeApplicationCredential(_ cluster: Cluster, resume: CreateResume, context: RequestContext,
+                                     credentialMade: (@Sendable (String) async throws -> Void)?) async throws {
+        let log = logger(for: cluster, context)
+        var stored: String?
+        if let name = CapiNaming.resourceName(release: cluster.stackId, "cloud-credentials"),
+           let text = try await ports.kubernetes.secretValue(name: name, namespace: namespace(of: cluster), key: "clouds.yaml"),
+           case .success(let id?) = CloudsYAML.applicationCredentialID(in: text), !id.isEmpty {
+            stored = id
+            log.warning("create_cluster resumed: reusing application credential \(id), stored by the interrupted attempt")
+        }
+        for id in resume.earlierCredentialIDs where id != stored {
+            do {
+                try await ports.openStack.deleteApplicationCredential(id: id, cluster: cluster)
+                log.warning("create_cluster resumed: deleted application credential \(id), made by the interrupted attempt but never stored")
+            } catch {
+                log.error("create_cluster resumed: application credential \(id), made by the interrupted attempt, could not be deleted: \(error)")
+            }
+        }
+        if stored == nil {
+            _ = try await createApplicationCredentialSecret(cluster, context: context, credentialMade: credentialMade)
+        }
+    }
+
+    func createApplicationCredentialSecret(_ cluster: Cluster, context: RequestContext,
+                                           credentialMade: (@Sendable (String) async throws -> Void)? = nil) async throws -> ApplicationCredential {
         let credential = try await ports.openStack.createApplicationCredential(cluster: cluster, context: context)
+        try await credentialMade?(credential.id)
         let endpoint = try await ports.openStack.cloudEndpoint(context: context)
         let clouds = CloudsYAML.render(credential: credential, endpoint: endpoint,
                                        interface: configuration.capiHelm.appCredInterfaceType,
