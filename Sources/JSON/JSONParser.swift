@@ -200,8 +200,8 @@ struct JSONParser {
         }
     }
 
-    /// Whether two keys are equal; `signatures` are the keys' `signature`s (equal keys have equal
-    /// signatures, so keys are only compared when their signatures match).
+    /// Whether any two of `keys` are equal. `signatures` are the keys' `signature`s: equal keys
+    /// have equal signatures, so keys are only compared when their signatures match.
     static func hasDuplicate(_ keys: [String], _ signatures: UnsafeBufferPointer<UInt64>) -> Bool {
         // A 128-bit filter on each signature's top bits; only keys that hit a set bit are
         // compared with the earlier keys.

@@ -145,6 +145,8 @@ enum DeadLetterReader {
     static func read(_ queue: String, count: Int) async throws -> [Delivery] {
         let transport = try await Interop.transport()
         let box = DeliveryBox()
+        // The server declares its dead-letter queue with the first message it dead-letters.
+        try await eventually("\(queue) declared") { (try? await transport.queueStatus(queue)) != nil }
         let subscription = try await transport.consume(ConsumeRequest(queue: queue))
         let task = Task {
             for try await delivery in subscription {
