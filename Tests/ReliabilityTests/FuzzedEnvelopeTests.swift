@@ -14,11 +14,6 @@ import Worker
 /// or dead-lettered (most calls both); nothing stays on the queue; memory stays bounded.
 @Suite("Fuzzed envelopes")
 struct FuzzedEnvelopeTests {
-    typealias Generator = FuzzedEnvelopes.Generator
-    static let replyQueue = FuzzedEnvelopes.replyQueue
-    static func message(_ i: Int, _ g: inout Generator) -> (body: [UInt8], msgID: String?) { FuzzedEnvelopes.message(i, &g) }
-    static func answeredElsewhere(_ i: Int) -> Bool { FuzzedEnvelopes.answeredElsewhere(i) }
-
     @Test(.timeLimit(.minutes(5)))
     func tenThousandFuzzedEnvelopesLeaveTheWorkerUpAndNothingLost() async throws {
         let database = try SharedDatabase.sqlite()
@@ -28,10 +23,10 @@ struct FuzzedEnvelopeTests {
         let worker = try await TestWorker.start(host: "worker-fuzz", broker: broker, database: database, ledger: EffectLedger(),
                                                 options: ReliabilityOptions(leaseTime: 5, leaseAcquireTimeout: 1))
         let admin = await broker.connect()
-        try await admin.declareQueue(QueueDeclaration(name: Self.replyQueue))
+        try await admin.declareQueue(QueueDeclaration(name: FuzzedEnvelopes.replyQueue))
         let rssBefore = residentKiB()
 
-        var g = Generator(state: 20261126)
+        var g = FuzzedEnvelopes.Generator(state: 20261126)
         let count = 10_000
         var expectedReplies: Set<String> = []
         var bodies: [Int: [UInt8]] = [:]
@@ -49,7 +44,7 @@ struct FuzzedEnvelopeTests {
                 }
                 rssHalf = residentKiB()
             }
-            let (body, msgID) = Self.message(i, &g)
+            let (body, msgID) = FuzzedEnvelopes.message(i, &g)
             if let msgID, msgID != "cast-logged" { expectedReplies.insert(msgID) }
             if msgID == "cast-logged" { loggedOnly.insert(i) }
             if i % 11 == 6 && i % 2 == 1 { forgedToSelf += 1 }
@@ -70,7 +65,7 @@ struct FuzzedEnvelopeTests {
         #expect(stats.malformed > 0)
         // Replies: every answerable call got its failure.
         var replied: Set<String> = []
-        let replyMessages = await broker.readyMessages(Self.replyQueue)
+        let replyMessages = await broker.readyMessages(FuzzedEnvelopes.replyQueue)
         let replyBytes = replyMessages.reduce(0) { $0 + $1.body.count }
         let largestReply = replyMessages.map(\.body.count).max() ?? 0
         for message in replyMessages {
@@ -86,7 +81,7 @@ struct FuzzedEnvelopeTests {
         #expect(stats.acked + stats.deadLettered == stats.received)
         let deadBodies = Set(await broker.readyBodies("dead"))
         var missing: [Int] = []
-        for (i, body) in bodies where !Self.answeredElsewhere(i) && !loggedOnly.contains(i) {
+        for (i, body) in bodies where !FuzzedEnvelopes.answeredElsewhere(i) && !loggedOnly.contains(i) {
             if !(deadBodies.contains(body) || replied.contains(String(format: "%032x", i))) { missing.append(i) }
         }
         let kinds = Dictionary(grouping: missing, by: { $0 % 11 }).mapValues(\.count)
