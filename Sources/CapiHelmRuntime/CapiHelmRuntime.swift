@@ -142,6 +142,17 @@ public struct CapiHelmRuntime: Sendable {
             if let failure = RuntimeStartupChecks.renderOutput(settings) { problems.append(failure) }
         }
 
+        // Offline state shared between processes (`offline_state_dir`), one event file per part.
+        func offlineState(_ name: String) -> SharedEventLog? {
+            guard let directory = settings.offlineStateDirectory else { return nil }
+            switch RuntimeStartupChecks.offlineState(directory, name) {
+            case .success(let log): return log
+            case .failure(let failure):
+                if !problems.contains(failure) { problems.append(failure) }
+                return nil
+            }
+        }
+
         // The management cluster.
         var kubernetesReport: KubernetesStartupCheck.Report?
         var kubernetesClient: KubernetesAPIClient?
@@ -163,9 +174,10 @@ public struct CapiHelmRuntime: Sendable {
             if settings.managementCluster == .simulated {
                 simulation = SimulatedManagementCluster(delay: settings.simulationDelay,
                                                         controlPlaneConditions: driverConfiguration.capiHelm.k8sControlPlaneResourceConditions,
-                                                        now: hooks.simulationClock, logger: logger)
+                                                        now: hooks.simulationClock, log: offlineState(OfflineStateFiles.simulatedReleases),
+                                                        logger: logger)
             }
-            offlineCluster = OfflineManagementCluster(simulation: simulation, logger: logger)
+            offlineCluster = OfflineManagementCluster(simulation: simulation, log: offlineState(OfflineStateFiles.managementCluster), logger: logger)
         }
 
         // OpenStack.
@@ -175,7 +187,9 @@ public struct CapiHelmRuntime: Sendable {
         if let failure = RuntimeStartupChecks.clusterCABundle(caBundle) { problems.append(failure) }
         if let path = settings.offlineCloudFile {
             switch RuntimeStartupChecks.offlineCloud(path) {
-            case .success(let cloud): offlineCloud = OfflineCloud(cloud: cloud, clusterCABundleFile: caBundle, random: hooks.offlineCloudRandom, logger: logger)
+            case .success(let cloud):
+                offlineCloud = OfflineCloud(cloud: cloud, clusterCABundleFile: caBundle, random: hooks.offlineCloudRandom,
+                                            log: offlineState(OfflineStateFiles.applicationCredentials), logger: logger)
             case .failure(let failure): problems.append(failure)
             }
         } else {

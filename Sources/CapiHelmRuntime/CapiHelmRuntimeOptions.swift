@@ -228,5 +228,7 @@ public enum CapiHelmRuntimeOptions {
                    help: "management_cluster = simulated: seconds before an installed or upgraded release's Cluster API objects are Ready, and before an uninstalled release's objects are gone."),
         OptionSpec(workerGroup, "offline_cloud_file", .string,
                    help: "A JSON file describing an offline cloud (images with properties, flavors, networks, subnets, volume types, region, identity URL): the driver's OpenStack calls are answered from it instead of Keystone, Glance, Nova, Neutron and Cinder, and application credentials are made up locally (never printed). Unset: the real cloud."),
+        OptionSpec(workerGroup, "offline_state_dir", .string,
+                   help: "Offline modes (management_cluster = none or simulated, offline_cloud_file): a local directory where the simulated management cluster, the Secrets the driver stored and the offline cloud's application credentials are kept as shared event files, so several worker processes on this machine (and a worker restarted after a crash) see one offline world. The files hold Secret values and are created mode 0600. Unset: each process keeps its offline state in memory."),
     ]
 }

@@ -150,11 +150,14 @@ public struct OfflineCloudFileError: Error, Sendable, Equatable, CustomStringCon
 /// The driver's `OpenStackPort` answered from an `OfflineCloudDescription`, with the real
 /// port's semantics and Magnum's errors (images by id or name, flavors by minimum RAM, networks
 /// by name among external or internal ones...). Application credentials are made up here
-/// (random id and secret, kept in memory only so a later delete can check them) and their
-/// secrets are never logged or printed.
+/// (random id and secret; only the id and name are kept, so a later delete can check them) and
+/// their secrets are never logged or printed. With a `SharedEventLog` (`[capi_worker]
+/// offline_state_dir`) the credentials made and deleted are events in the shared file, so one
+/// worker process can delete a credential another made.
 public final class OfflineCloud: OpenStackPort {
     public let cloud: OfflineCloudDescription
     let clusterCABundleFile: String?
+    let log: SharedEventLog?
     let logger: Logger
 
     struct Credential {
@@ -168,11 +171,38 @@ public final class OfflineCloud: OpenStackPort {
 
     /// - Parameter random: 64 random bits at a time for made-up credentials (ids, secrets, name
     ///   suffixes); `nil` is the system generator. Replays pass a seeded source.
-    public init(cloud: OfflineCloudDescription, clusterCABundleFile: String?, random: (@Sendable () -> UInt64)? = nil, logger: Logger) {
+    public init(cloud: OfflineCloudDescription, clusterCABundleFile: String?, random: (@Sendable () -> UInt64)? = nil,
+                log: SharedEventLog? = nil, logger: Logger) {
         self.cloud = cloud
         self.clusterCABundleFile = clusterCABundleFile
         self.random = random
+        self.log = log
         self.logger = logger
+    }
+
+    /// Under the credentials' lock, brought up to date with the shared log: logs and applies the
+    /// event `decide` makes (none: no change). Without a log, only applies it.
+    func changeCredentials(_ decide: ([String: Credential]) -> JSONValue?) throws {
+        try credentials.withLock { table in
+            guard let log else {
+                if let event = decide(table) { Self.apply(event, to: &table) }
+                return
+            }
+            let appended = try log.update { pending in
+                for event in pending { Self.apply(event, to: &table) }
+                return decide(table)
+            }
+            if let appended { Self.apply(appended, to: &table) }
+        }
+    }
+
+    static func apply(_ event: JSONValue, to table: inout [String: Credential]) {
+        guard let id = event["id"]?.stringValue else { return }
+        switch event["event"]?.stringValue {
+        case "created": table[id] = Credential(name: event["name"]?.stringValue ?? "", user: event["user"]?.stringValue)
+        case "deleted": table.removeValue(forKey: id)
+        default: break
+        }
     }
 
     /// What the driver asked of the cloud so far, oldest first (never a secret).
@@ -277,7 +307,10 @@ public final class OfflineCloud: OpenStackPort {
         let secret = String((0..<64).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
         let hex = String(format: "%08x", UInt32.random(in: 0...UInt32.max, using: &generator))
         let name = ApplicationCredentialNames.name(for: cluster, randomHex: hex)
-        credentials.withLock { $0[id] = Credential(name: name, user: context.userId) }
+        try changeCredentials { _ in
+            ["event": "created", "id": .string(id), "name": .string(name), "user": context.userId.map { .string($0) } ?? .null,
+             "cluster": cluster.uuid.map { .string($0) } ?? .null]
+        }
         logger.info("offline cloud: application credential made up (not in any Keystone)", metadata: [
             "cluster_uuid": "\(cluster.uuid ?? "-")", "application_credential_id": "\(id)",
         ])
@@ -296,19 +329,29 @@ public final class OfflineCloud: OpenStackPort {
     }
 
     func deleteApplicationCredentialUnrecorded(id: String, cluster: Cluster) async throws {
-        let found = credentials.withLock { $0[id] }
-        guard let found else { throw ApplicationCredentialError("\(id) does not exist.") }
-        guard ApplicationCredentialNames.isManaged(name: found.name, cluster: cluster) else {
-            throw ApplicationCredentialError("\(id) is not managed by Magnum.")
+        var refusal: ApplicationCredentialError?
+        try changeCredentials { table in
+            guard let found = table[id] else {
+                refusal = ApplicationCredentialError("\(id) does not exist.")
+                return nil
+            }
+            guard ApplicationCredentialNames.isManaged(name: found.name, cluster: cluster) else {
+                refusal = ApplicationCredentialError("\(id) is not managed by Magnum.")
+                return nil
+            }
+            return ["event": "deleted", "id": .string(id), "cluster": cluster.uuid.map { .string($0) } ?? .null]
         }
-        credentials.withLock { _ = $0.removeValue(forKey: id) }
+        if let refusal { throw refusal }
         logger.info("offline cloud: application credential forgotten", metadata: [
             "cluster_uuid": "\(cluster.uuid ?? "-")", "application_credential_id": "\(id)",
         ])
     }
 
     /// Ids of the credentials made up and not deleted yet.
-    public var applicationCredentialIDs: [String] { credentials.withLock { $0.keys.sorted() } }
+    public var applicationCredentialIDs: [String] {
+        try? changeCredentials { _ in nil }
+        return credentials.withLock { $0.keys.sorted() }
+    }
 
     public func cloudEndpoint(context: RequestContext) async throws -> CloudEndpoint {
         CloudEndpoint(regionName: cloud.region, authURL: cloud.authURL)

@@ -27,9 +27,12 @@ public struct RecordedKubernetesWrite: Sendable, Equatable {
 /// management_cluster = none | simulated`): the writes it would make are logged and recorded
 /// (Secret values redacted), Secrets are kept in memory so the driver can read back its own
 /// cloud-credentials (rotation, deletion), and the Cluster API reads are answered by the
-/// `SimulatedManagementCluster` when there is one, else find nothing.
+/// `SimulatedManagementCluster` when there is one, else find nothing. With a `SharedEventLog`
+/// (`[capi_worker] offline_state_dir`) the Namespaces and Secrets are events in the shared file,
+/// so every worker process on the machine reads the Secrets any of them stored.
 public final class OfflineManagementCluster: KubernetesPort {
     public let simulation: SimulatedManagementCluster?
+    let log: SharedEventLog?
     let logger: Logger
 
     struct StoredSecret {
@@ -45,16 +48,57 @@ public final class OfflineManagementCluster: KubernetesPort {
 
     let state = Mutex(State())
 
-    public init(simulation: SimulatedManagementCluster?, logger: Logger) {
+    public init(simulation: SimulatedManagementCluster?, log: SharedEventLog? = nil, logger: Logger) {
         self.simulation = simulation
+        self.log = log
         self.logger = logger
+    }
+
+    /// Logs (with a shared log) and applies `event`, after every event not applied yet.
+    func change(_ event: JSONValue) throws {
+        try state.withLock { s in
+            guard let log else { return Self.apply(event, to: &s) }
+            let appended = try log.update { pending in
+                for other in pending { Self.apply(other, to: &s) }
+                return event
+            }
+            if let appended { Self.apply(appended, to: &s) }
+        }
+    }
+
+    /// Applies what other processes logged since the last look.
+    func catchUp() throws {
+        guard let log else { return }
+        try state.withLock { s in
+            for event in try log.catchUp() { Self.apply(event, to: &s) }
+        }
+    }
+
+    static func apply(_ event: JSONValue, to s: inout State) {
+        guard let namespace = event["namespace"]?.stringValue else { return }
+        func strings(_ value: JSONValue?) -> [String: String] {
+            var out: [String: String] = [:]
+            for (key, value) in value?.objectValue ?? [:] { out[key] = value.stringValue ?? "" }
+            return out
+        }
+        switch event["event"]?.stringValue {
+        case "namespace": s.namespaces.insert(namespace)
+        case "secret":
+            guard let name = event["name"]?.stringValue else { return }
+            s.secrets[namespace, default: [:]][name] = StoredSecret(labels: strings(event["labels"]), stringData: strings(event["stringData"]))
+        case "secrets_deleted":
+            guard let label = event["label"]?.stringValue, let value = event["value"]?.stringValue else { return }
+            s.secrets[namespace] = s.secrets[namespace]?.filter { $0.value.labels[label] != value }
+        default: break
+        }
     }
 
     /// The writes so far, oldest first (no Secret values).
     public var writes: [RecordedKubernetesWrite] { state.withLock { $0.writes } }
     /// Secret names per namespace (`namespace/name`), sorted.
     public var secretNames: [String] {
-        state.withLock { s in s.secrets.flatMap { ns, secrets in secrets.keys.map { "\(ns)/\($0)" } }.sorted() }
+        try? catchUp()
+        return state.withLock { s in s.secrets.flatMap { ns, secrets in secrets.keys.map { "\(ns)/\($0)" } }.sorted() }
     }
 
     func record(_ write: RecordedKubernetesWrite) {
@@ -78,23 +122,18 @@ public final class OfflineManagementCluster: KubernetesPort {
     // MARK: Writes
 
     public func ensureNamespace(_ namespace: String) async throws {
-        state.withLock { _ = $0.namespaces.insert(namespace) }
+        try change(["event": "namespace", "namespace": .string(namespace)])
         record(RecordedKubernetesWrite(call: "ensure_namespace", namespace: namespace, name: nil, body: nil))
     }
 
     public func applySecret(name: String, body: JSONValue, namespace: String) async throws {
-        var labels: [String: String] = [:]
-        for (key, value) in body["metadata"]?["labels"]?.objectValue ?? [:] { labels[key] = value.stringValue ?? "" }
-        var data: [String: String] = [:]
-        for (key, value) in body["stringData"]?.objectValue ?? [:] { data[key] = value.stringValue ?? "" }
-        state.withLock { $0.secrets[namespace, default: [:]][name] = StoredSecret(labels: labels, stringData: data) }
+        try change(["event": "secret", "namespace": .string(namespace), "name": .string(name),
+                    "labels": body["metadata"]?["labels"] ?? [:], "stringData": body["stringData"] ?? [:]])
         record(RecordedKubernetesWrite(call: "apply_secret", namespace: namespace, name: name, body: Self.redacted(body)))
     }
 
     public func deleteAllSecrets(label: String, value: String, namespace: String) async throws {
-        state.withLock { s in
-            s.secrets[namespace] = s.secrets[namespace]?.filter { $0.value.labels[label] != value }
-        }
+        try change(["event": "secrets_deleted", "namespace": .string(namespace), "label": .string(label), "value": .string(value)])
         record(RecordedKubernetesWrite(call: "delete_all_secrets_by_label", namespace: namespace, name: nil,
                                        body: ["labelSelector": .string("\(label)=\(value)")]))
     }
@@ -104,36 +143,37 @@ public final class OfflineManagementCluster: KubernetesPort {
         for key in annotations.keys.sorted() { values[key] = .string(annotations[key] ?? "") }
         record(RecordedKubernetesWrite(call: "annotate_machine", namespace: namespace, name: name,
                                        body: ["metadata": ["annotations": .object(values)]]))
-        _ = await simulation?.annotateMachine(name: name, namespace: namespace, annotations: annotations)
+        _ = try await simulation?.annotateMachine(name: name, namespace: namespace, annotations: annotations)
     }
 
     // MARK: Reads
 
     public func secretValue(name: String, namespace: String, key: String) async throws -> String? {
-        state.withLock { $0.secrets[namespace]?[name]?.stringData[key] }
+        try catchUp()
+        return state.withLock { $0.secrets[namespace]?[name]?.stringData[key] }
     }
 
     public func capiCluster(name: String, namespace: String) async throws -> JSONValue? {
-        await simulation?.cluster(name: name, namespace: namespace)
+        try await simulation?.cluster(name: name, namespace: namespace)
     }
 
     public func openStackCluster(name: String, namespace: String) async throws -> JSONValue? {
-        await simulation?.openStackCluster(name: name, namespace: namespace)
+        try await simulation?.openStackCluster(name: name, namespace: namespace)
     }
 
     public func controlPlane(name: String, namespace: String) async throws -> JSONValue? {
-        await simulation?.controlPlane(name: name, namespace: namespace)
+        try await simulation?.controlPlane(name: name, namespace: namespace)
     }
 
     public func machineDeployment(name: String, namespace: String) async throws -> JSONValue? {
-        await simulation?.machineDeployment(name: name, namespace: namespace)
+        try await simulation?.machineDeployment(name: name, namespace: namespace)
     }
 
     public func addons(labels: LabelSelector, namespace: String) async throws -> [JSONValue] {
-        await simulation?.addons(labels: labels, namespace: namespace) ?? []
+        try await simulation?.addons(labels: labels, namespace: namespace) ?? []
     }
 
     public func machines(labels: LabelSelector, namespace: String) async throws -> [JSONValue] {
-        await simulation?.machines(labels: labels, namespace: namespace) ?? []
+        try await simulation?.machines(labels: labels, namespace: namespace) ?? []
     }
 }

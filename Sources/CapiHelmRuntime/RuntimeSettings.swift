@@ -40,6 +40,8 @@ public struct RuntimeSettings: Sendable, Equatable {
     public var simulationDelay: Double = 30
     /// `[capi_worker] offline_cloud_file`; nil: the real cloud.
     public var offlineCloudFile: String?
+    /// `[capi_worker] offline_state_dir` (interpolated); nil: offline state in memory.
+    public var offlineStateDirectory: String?
 
     public init() {}
 
@@ -83,6 +85,7 @@ public struct RuntimeSettings: Sendable, Equatable {
         }
         option { if let v = try configuration.double(g, "simulation_delay") { settings.simulationDelay = v } }
         option { settings.offlineCloudFile = try configuration.string(g, "offline_cloud_file").flatMap { $0.isEmpty ? nil : $0 } }
+        option { settings.offlineStateDirectory = try configuration.string(g, "offline_state_dir").flatMap { $0.isEmpty ? nil : $0 } }
         return (settings, errors)
     }
 

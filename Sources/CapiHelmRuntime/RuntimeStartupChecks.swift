@@ -109,6 +109,22 @@ public enum RuntimeStartupChecks {
         return nil
     }
 
+    /// `[capi_worker] offline_state_dir`: the directory exists (or is made, mode 0700) and the
+    /// shared event file `name` in it opens for reading and appending.
+    public static func offlineState(_ directory: String, _ name: String) -> Result<SharedEventLog, StartupProblem> {
+        let option = "[capi_worker] offline_state_dir"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            return .failure(StartupProblem(option: option, "\(directory) cannot be created: \(error.localizedDescription). Set it to a local directory the worker may write, or unset it."))
+        }
+        do {
+            return .success(try SharedEventLog(path: (directory as NSString).appendingPathComponent(name)))
+        } catch {
+            return .failure(StartupProblem(option: option, error.description))
+        }
+    }
+
     /// `[capi_worker] offline_cloud_file` parses and describes a cloud.
     public static func offlineCloud(_ path: String) -> Result<OfflineCloudDescription, StartupProblem> {
         do {

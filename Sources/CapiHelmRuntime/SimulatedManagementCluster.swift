@@ -18,7 +18,10 @@ public import Logging
 ///
 /// The objects are v1beta1-shaped, derived only from the values helm would have received (sizes,
 /// versions, addons enabled), and marked with the annotation `magnum-capi-worker/simulated`.
-/// API addresses are from TEST-NET-1 (192.0.2.0/24, RFC 5737). Nothing is persisted.
+/// API addresses are from TEST-NET-1 (192.0.2.0/24, RFC 5737). Without a `SharedEventLog` the
+/// simulation lives in this process's memory; with one (`[capi_worker] offline_state_dir`),
+/// every install, uninstall and annotation is an event in the shared file, so several worker
+/// processes (and a restarted one) simulate one management cluster.
 public actor SimulatedManagementCluster {
     /// Annotation on every simulated object.
     public static let marker = "magnum-capi-worker/simulated"
@@ -51,12 +54,14 @@ public actor SimulatedManagementCluster {
     }
 
     var releases: [String: Release] = [:]
+    let log: SharedEventLog?
 
     /// `controlPlaneConditions` are `[capi_helm] k8s_control_plane_resource_conditions` (all
     /// reported True once ready).
     public init(delay: Double, controlPlaneConditions: [String] = ["MachinesReady", "Ready", "EtcdClusterHealthy", "ControlPlaneComponentsHealthy"],
-                now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+                now: @escaping @Sendable () -> Date = { Date() }, log: SharedEventLog? = nil, logger: Logger) {
         self.delay = max(0, delay)
+        self.log = log
         self.controlPlaneConditions = controlPlaneConditions
         self.now = now
         self.logger = logger
@@ -65,17 +70,79 @@ public actor SimulatedManagementCluster {
     static func key(_ namespace: String, _ release: String) -> String { "\(namespace)/\(release)" }
 
     /// The releases simulated now (`namespace/release`), sorted.
-    public var releaseNames: [String] {
-        purge()
+    public func releaseNames() throws -> [String] {
+        try catchUp()
+        purge(at: now())
         return releases.keys.sorted()
+    }
+
+    // MARK: Events (this process's and, with a shared log, every other process's)
+
+    /// Applies the events other processes logged since the last look.
+    func catchUp() throws {
+        guard let log else { return }
+        for event in try log.catchUp() { apply(event) }
+    }
+
+    /// Logs and applies the event `decide` makes from the state brought up to date (none: no
+    /// change); whether there was one.
+    func change(_ decide: () -> JSONValue?) throws -> Bool {
+        guard let log else {
+            guard let event = decide() else { return false }
+            apply(event)
+            return true
+        }
+        let appended = try log.update { pending in
+            for event in pending { apply(event) }
+            return decide()
+        }
+        if let appended { apply(appended) }
+        return appended != nil
+    }
+
+    func apply(_ event: JSONValue) {
+        guard let release = event["release"]?.stringValue, let namespace = event["namespace"]?.stringValue,
+              let at = event["at"]?.doubleValue else { return }
+        let time = Date(timeIntervalSince1970: at)
+        switch event["event"]?.stringValue {
+        case "installed": applyInstalled(release: release, namespace: namespace, values: event["values"] ?? [:], at: time)
+        case "uninstalled":
+            purge(at: time)
+            let key = Self.key(namespace, release)
+            if releases[key] != nil, releases[key]?.uninstalledAt == nil { releases[key]?.uninstalledAt = time }
+        case "annotated":
+            purge(at: time)
+            var annotations: [String: String] = [:]
+            for (key, value) in event["annotations"]?.objectValue ?? [:] { annotations[key] = value.stringValue ?? "" }
+            for (key, state) in releases where state.namespace == namespace {
+                guard state.controlPlaneMachines.contains(release) || state.groups.values.contains(where: { $0.machines.contains(release) }) else { continue }
+                releases[key]?.annotations[release, default: [:]].merge(annotations) { $1 }
+                break
+            }
+        default: break
+        }
+    }
+
+    static func event(_ kind: String, release: String, namespace: String, at time: Date, _ extra: JSONObject = [:]) -> JSONValue {
+        var object: JSONObject = ["event": .string(kind), "release": .string(release), "namespace": .string(namespace),
+                                  "at": .double(time.timeIntervalSince1970)]
+        for (key, value) in extra { object[key] = value }
+        return .object(object)
     }
 
     // MARK: What helm did
 
     /// A `helm upgrade --install` of `release` with `values`.
-    public func installed(release: String, namespace: String, values: JSONValue) {
-        purge()
-        let time = now()
+    public func installed(release: String, namespace: String, values: JSONValue) throws {
+        let event = Self.event("installed", release: release, namespace: namespace, at: now(), ["values": values])
+        _ = try change { event }
+        logger.info("simulated management cluster: release installed", metadata: [
+            "helm_release": "\(release)", "namespace": "\(namespace)", "ready_in_seconds": "\(delay)",
+        ])
+    }
+
+    func applyInstalled(release: String, namespace: String, values: JSONValue, at time: Date) {
+        purge(at: time)
         let key = Self.key(namespace, release)
         var state = releases[key] ?? Release(
             name: release, namespace: namespace, values: values, createdAt: time, changedAt: time, uninstalledAt: nil,
@@ -105,48 +172,58 @@ public actor SimulatedManagementCluster {
             state.groups[name] = group
         }
         releases[key] = state
-        logger.info("simulated management cluster: release installed", metadata: [
-            "helm_release": "\(release)", "namespace": "\(namespace)", "ready_in_seconds": "\(delay)",
-        ])
     }
 
     /// A `helm uninstall`; false when there was no such release.
     @discardableResult
-    public func uninstalled(release: String, namespace: String) -> Bool {
-        purge()
-        let key = Self.key(namespace, release)
-        guard var state = releases[key] else { return false }
-        if state.uninstalledAt == nil { state.uninstalledAt = now() }
-        releases[key] = state
-        logger.info("simulated management cluster: release uninstalled", metadata: [
-            "helm_release": "\(release)", "namespace": "\(namespace)", "gone_in_seconds": "\(delay)",
-        ])
-        return true
+    public func uninstalled(release: String, namespace: String) throws -> Bool {
+        let time = now()
+        var existed = false
+        _ = try change {
+            purge(at: time)
+            guard let state = releases[Self.key(namespace, release)] else { return nil }
+            existed = true
+            // Uninstalling again changes nothing (the first uninstall's time stands).
+            guard state.uninstalledAt == nil else { return nil }
+            return Self.event("uninstalled", release: release, namespace: namespace, at: time)
+        }
+        if existed {
+            logger.info("simulated management cluster: release uninstalled", metadata: [
+                "helm_release": "\(release)", "namespace": "\(namespace)", "gone_in_seconds": "\(delay)",
+            ])
+        }
+        return existed
     }
 
-    /// The `cluster.x-k8s.io/delete-machine` annotation and friends (remove_specific_nodes).
-    public func annotateMachine(name: String, namespace: String, annotations: [String: String]) -> Bool {
-        purge()
-        for (key, var state) in releases where state.namespace == namespace {
-            let exists = state.controlPlaneMachines.contains(name) || state.groups.values.contains { $0.machines.contains(name) }
-            guard exists else { continue }
-            state.annotations[name, default: [:]].merge(annotations) { $1 }
-            releases[key] = state
-            return true
+    /// The `cluster.x-k8s.io/delete-machine` annotation and friends (remove_specific_nodes);
+    /// false when there is no such machine. (`release` in the event is the machine's name.)
+    public func annotateMachine(name: String, namespace: String, annotations: [String: String]) throws -> Bool {
+        let time = now()
+        var values = JSONObject()
+        for key in annotations.keys.sorted() { values[key] = .string(annotations[key] ?? "") }
+        return try change {
+            purge(at: time)
+            let exists = releases.values.contains { state in
+                state.namespace == namespace
+                    && (state.controlPlaneMachines.contains(name) || state.groups.values.contains { $0.machines.contains(name) })
+            }
+            guard exists else { return nil }
+            return Self.event("annotated", release: name, namespace: namespace, at: time, ["annotations": .object(values)])
         }
-        return false
     }
 
     // MARK: What the driver reads
 
-    public func cluster(name: String, namespace: String) -> JSONValue? {
-        purge()
+    public func cluster(name: String, namespace: String) throws -> JSONValue? {
+        try catchUp()
+        purge(at: now())
         guard let state = releases[Self.key(namespace, name)] else { return nil }
         return clusterObject(state, at: now())
     }
 
-    public func openStackCluster(name: String, namespace: String) -> JSONValue? {
-        purge()
+    public func openStackCluster(name: String, namespace: String) throws -> JSONValue? {
+        try catchUp()
+        purge(at: now())
         guard let state = releases[Self.key(namespace, name)] else { return nil }
         let time = now()
         let ready = isReady(state, at: time) || state.becameReadyOnce
@@ -155,8 +232,9 @@ public actor SimulatedManagementCluster {
                       status: ["ready": .bool(ready), "conditions": .array([Self.condition("Ready", ready, reason: "Provisioning")])])
     }
 
-    public func controlPlane(name: String, namespace: String) -> JSONValue? {
-        purge()
+    public func controlPlane(name: String, namespace: String) throws -> JSONValue? {
+        try catchUp()
+        purge(at: now())
         guard let state = releases.values.first(where: { $0.namespace == namespace && "\($0.name)-control-plane" == name }) else { return nil }
         let time = now()
         let ready = isReady(state, at: time)
@@ -182,8 +260,9 @@ public actor SimulatedManagementCluster {
                       spec: ["replicas": .int(Int64(replicas)), "version": JSONValue(version)], status: .object(status))
     }
 
-    public func machineDeployment(name: String, namespace: String) -> JSONValue? {
-        purge()
+    public func machineDeployment(name: String, namespace: String) throws -> JSONValue? {
+        try catchUp()
+        purge(at: now())
         let time = now()
         for state in releases.values where state.namespace == namespace {
             for (group, info) in state.groups where Self.deploymentName(state.name, group) == name {
@@ -205,8 +284,9 @@ public actor SimulatedManagementCluster {
     }
 
     /// Addon HelmReleases (`addons.stackhpc.com`) of the releases the labels select.
-    public func addons(labels: LabelSelector, namespace: String) -> [JSONValue] {
-        purge()
+    public func addons(labels: LabelSelector, namespace: String) throws -> [JSONValue] {
+        try catchUp()
+        purge(at: now())
         let time = now()
         var out: [JSONValue] = []
         for state in releases.values.sorted(by: { $0.name < $1.name }) where state.namespace == namespace {
@@ -224,8 +304,9 @@ public actor SimulatedManagementCluster {
     }
 
     /// Machines of the releases that the labels select.
-    public func machines(labels: LabelSelector, namespace: String) -> [JSONValue] {
-        purge()
+    public func machines(labels: LabelSelector, namespace: String) throws -> [JSONValue] {
+        try catchUp()
+        purge(at: now())
         let time = now()
         var out: [JSONValue] = []
         for state in releases.values.sorted(by: { $0.name < $1.name }) where state.namespace == namespace {
@@ -255,9 +336,8 @@ public actor SimulatedManagementCluster {
         state.uninstalledAt == nil && time.timeIntervalSince(state.changedAt) >= delay
     }
 
-    /// Forgets what is gone: uninstalled releases and removed node groups past the delay.
-    func purge() {
-        let time = now()
+    /// Forgets what is gone at `time`: uninstalled releases and removed node groups past the delay.
+    func purge(at time: Date) {
         for (key, var state) in releases {
             if let gone = state.uninstalledAt, time.timeIntervalSince(gone) >= delay {
                 releases.removeValue(forKey: key)

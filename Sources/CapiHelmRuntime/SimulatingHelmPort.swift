@@ -14,11 +14,11 @@ public struct SimulatingHelmPort: HelmPort {
 
     public func installOrUpgrade(release: String, chart: String, values: JSONValue, repo: String, version: String, namespace: String) async throws {
         try await helm.installOrUpgrade(release: release, chart: chart, values: values, repo: repo, version: version, namespace: namespace)
-        await simulation.installed(release: release, namespace: namespace, values: values)
+        try await simulation.installed(release: release, namespace: namespace, values: values)
     }
 
     public func uninstallRelease(release: String, namespace: String) async throws {
         try await helm.uninstallRelease(release: release, namespace: namespace)
-        await simulation.uninstalled(release: release, namespace: namespace)
+        try await simulation.uninstalled(release: release, namespace: namespace)
     }
 }

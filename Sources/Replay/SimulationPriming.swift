@@ -22,7 +22,7 @@ enum SimulationPriming {
             let context = adminContext(for: cluster)
             do {
                 let spec = try await driver.helmRelease(cluster, template: template, context: context)
-                await simulation.installed(release: spec.release, namespace: spec.namespace, values: spec.values)
+                try await simulation.installed(release: spec.release, namespace: spec.namespace, values: spec.values)
             } catch {
                 logger.warning("seeded cluster not simulated: its values could not be built", metadata: [
                     "cluster_uuid": "\(uuid)", "error": "\(error)",
