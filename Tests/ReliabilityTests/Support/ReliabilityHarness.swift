@@ -54,6 +54,8 @@ struct KillableDatabase: SQLDatabase {
 struct SharedDatabase: Sendable {
     enum Backend: String, Sendable { case sqlite, mariadb }
     let backend: Backend
+    /// `[database] connection` for a `serve` process.
+    let url: String
     let open: @Sendable () async throws -> any SQLDatabase
     let cleanup: @Sendable () async -> Void
 
@@ -65,7 +67,7 @@ struct SharedDatabase: Sendable {
     static func sqlite() throws -> SharedDatabase {
         let dir = try TestEnvironment.temporaryDirectory("reliability")
         let path = dir.appendingPathComponent("magnum.sqlite").path
-        return SharedDatabase(backend: .sqlite, open: { try await SQLiteClusterStore.open(path: path).database },
+        return SharedDatabase(backend: .sqlite, url: "sqlite:///\(path)", open: { try await SQLiteClusterStore.open(path: path).database },
                               cleanup: { try? FileManager.default.removeItem(at: dir) })
     }
 
@@ -74,7 +76,7 @@ struct SharedDatabase: Sendable {
         let name = try await server.makeMagnumDatabase(prefix)
         let url = server.url(database: name)
         guard case .mariadb(let options) = try DatabaseURL(url) else { throw HarnessError("not a MySQL URL") }
-        return SharedDatabase(backend: .mariadb,
+        return SharedDatabase(backend: .mariadb, url: url,
                               open: { try await MariaDBClusterStore.open(options: options, pool: .init(maxConnections: 4), logger: testLogger).database },
                               cleanup: { server.dropDatabase(name) })
     }
@@ -245,11 +247,14 @@ enum Fixture {
         ])
     }
 
-    /// `cluster_create` as magnum-api casts it: a new Cluster object (uuid set by the API).
+    /// `cluster_create` as magnum-api casts it: a new Cluster object (uuid set by the API, the
+    /// flavors taken from the template when the user gave none).
     static func createArgs(_ i: Int) throws -> JSONObject {
         var cluster = Cluster()
         cluster.uuid = clusterUUID(i)
         cluster.name = "c\(i)"
+        try cluster.setValue("m1.medium", for: "flavor_id")
+        try cluster.setValue("m1.large", for: "master_flavor_id")
         try cluster.setValue(.string(project), for: "project_id")
         try cluster.setValue(.string(user), for: "user_id")
         try cluster.setValue(.string(template), for: "cluster_template_id")
