@@ -347,6 +347,15 @@ public final class OfflineCloud: OpenStackPort {
         ])
     }
 
+    public func managedApplicationCredentialIDs(cluster: Cluster) async throws -> [String] {
+        try changeCredentials { _ in nil }
+        let ids = credentials.withLock { table in
+            table.filter { ApplicationCredentialNames.isManaged(name: $0.value.name, cluster: cluster) }.keys.sorted()
+        }
+        record("managedApplicationCredentialIDs", ["cluster": cluster.uuid.map { .string($0) } ?? .null], .array(ids.map { .string($0) }))
+        return ids
+    }
+
     /// Ids of the credentials made up and not deleted yet.
     public var applicationCredentialIDs: [String] {
         try? changeCredentials { _ in nil }

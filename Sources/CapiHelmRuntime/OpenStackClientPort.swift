@@ -189,6 +189,16 @@ public final class OpenStackClientPort: OpenStackPort {
         try await admin.deleteApplicationCredential(userID: user, id: id)
     }
 
+    /// With the admin credentials, as `deleteApplicationCredential` looks them up.
+    public func managedApplicationCredentialIDs(cluster: Cluster) async throws -> [String] {
+        guard let admin else {
+            throw ApplicationCredentialError("the cluster's application credentials cannot be listed: \(settings.adminCredentialsProblem.map { "\($0)" } ?? "[keystone_auth] is not configured").")
+        }
+        return try await admin.applicationCredentials(userID: cluster.userId ?? "")
+            .filter { ApplicationCredentialNames.isManaged(name: $0.name, cluster: cluster) }
+            .map(\.id)
+    }
+
     /// `osc.cinder_region_name()` (`[cinder_client] region_name`, checked against Keystone's
     /// regions) and `osc.url_for(service_type="identity", interface="public")`.
     public func cloudEndpoint(context: RequestContext) async throws -> CloudEndpoint {

@@ -49,6 +49,13 @@ public final class OpenStackAPIClient: OpenStackCloud {
         return ApplicationCredential(json: try json(response, service: "identity", operation: "get application credential")["application_credential"] ?? .null)
     }
 
+    public func applicationCredentials(userID: String) async throws -> [ApplicationCredential] {
+        let response = try await session.send(serviceType: "identity", operation: "list application credentials", method: .get,
+                                              path: "/users/\(KeystoneSession.escape(userID))/application_credentials")
+        let list = try json(response, service: "identity", operation: "list application credentials")["application_credentials"]
+        return (list?.arrayValue ?? []).map { ApplicationCredential(json: $0) }
+    }
+
     public func deleteApplicationCredential(userID: String, id: String) async throws {
         _ = try await session.send(serviceType: "identity", operation: "delete application credential", method: .delete,
                                    path: "/users/\(KeystoneSession.escape(userID))/application_credentials/\(KeystoneSession.escape(id))")

@@ -7,6 +7,8 @@ public protocol IdentityService: Sendable {
     func applicationCredential(userID: String, id: String) async throws -> ApplicationCredential
     /// `DELETE /v3/users/{user_id}/application_credentials/{id}`.
     func deleteApplicationCredential(userID: String, id: String) async throws
+    /// `GET /v3/users/{user_id}/application_credentials`: the user's credentials (no secrets).
+    func applicationCredentials(userID: String) async throws -> [ApplicationCredential]
     /// `GET /v3/regions`: region ids.
     func regions() async throws -> [String]
     /// The catalog URL of `serviceType` for `interface` (the driver's `url_for(identity, public)`).

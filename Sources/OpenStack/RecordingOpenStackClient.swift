@@ -92,6 +92,12 @@ public final class RecordingOpenStackClient: OpenStackCloud {
         return credential
     }
 
+    public func applicationCredentials(userID: String) async throws -> [ApplicationCredential] {
+        try record("identity", "list_application_credentials", ["user_id": .string(userID)])
+        if let base { return try await base.applicationCredentials(userID: userID) }
+        return state.withLock { $0.data.applicationCredentials.values.sorted { $0.id < $1.id } }
+    }
+
     public func deleteApplicationCredential(userID: String, id: String) async throws {
         try record("identity", "delete_application_credential", ["user_id": .string(userID), "id": .string(id)])
         if let base { return try await base.deleteApplicationCredential(userID: userID, id: id) }

@@ -179,6 +179,9 @@ import TestSupport
         let cluster = OfflineCloudTests.cluster()
         let made = try await a.createApplicationCredential(cluster: cluster, context: OfflineCloudTests.context)
         #expect(b.applicationCredentialIDs == [made.id])
+        // A resumed create finds it by the cluster's names, in any process.
+        #expect(try await b.managedApplicationCredentialIDs(cluster: cluster) == [made.id])
+        #expect(try await b.managedApplicationCredentialIDs(cluster: OfflineCloudTests.cluster("11111111-2222-4333-8444-555555555555")).isEmpty)
         await #expect(throws: ApplicationCredentialError.self) {
             try await b.deleteApplicationCredential(id: made.id, cluster: OfflineCloudTests.cluster("11111111-2222-4333-8444-555555555555"))
         }

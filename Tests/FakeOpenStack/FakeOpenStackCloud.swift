@@ -302,6 +302,12 @@ public final class FakeOpenStackCloud: Sendable {
                 answer["secret"] = .string(secret)
                 return Self.json(201, ["application_credential": .object(answer)])
             }
+        case ("GET", 3):
+            let listed = state.withLock { s in
+                s.credentials.filter { $0.value.userID == userID }.sorted { $0.key < $1.key }.map { JSONValue.object($0.value.json) }
+            }
+            return Self.json(200, ["application_credentials": .array(listed),
+                                   "links": ["self": .string("\(authURL)/users/\(userID)/application_credentials"), "previous": nil, "next": nil]])
         case ("GET", 4), ("DELETE", 4):
             let id = path[3]
             return state.withLock { s -> FakeHTTPResponse in

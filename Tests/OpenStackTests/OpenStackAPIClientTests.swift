@@ -23,6 +23,12 @@ import Testing
         let fetched = try await client.applicationCredential(userID: Cloud.userID, id: created.id)
         #expect(fetched.name == name)
         #expect(fetched.secret == nil)
+        let other = try await client.createApplicationCredential(userID: Cloud.userID, name: "unrelated", description: nil)
+        let listed = try await client.applicationCredentials(userID: Cloud.userID)
+        #expect(Set(listed.map(\.id)) == [created.id, other.id])
+        #expect(listed.first { $0.id == created.id }?.name == name)
+        #expect(listed.allSatisfy { $0.secret == nil })
+        try await client.deleteApplicationCredential(userID: Cloud.userID, id: other.id)
         let duplicate = await #expect(throws: OpenStackError.self) {
             _ = try await client.createApplicationCredential(userID: Cloud.userID, name: name, description: nil)
         }

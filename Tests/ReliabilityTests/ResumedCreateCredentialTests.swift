@@ -138,6 +138,7 @@ struct ResumedCreateCredentialTests {
         let keystone = openStack.calls.filter { ($0["call"]?.stringValue ?? "").contains("application_credential") }
         #expect(keystone == [
             ["call": "keystone.create_application_credential", "cluster": .string(uuid)],
+            ["call": "keystone.list_application_credentials", "cluster": .string(uuid)],
             ["call": "keystone.delete_application_credential", "id": "appcred-first"],
             ["call": "keystone.create_application_credential", "cluster": .string(uuid)],
         ], "\(keystone)")

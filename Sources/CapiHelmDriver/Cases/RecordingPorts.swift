@@ -128,7 +128,8 @@ public final class RecordingKubernetes: KubernetesPort {
 
 /// Glance, Nova, Cinder, Neutron and Keystone answering from the case input (`image`,
 /// `flavors`, `volume_types`, `networks`, `subnets`, `app_credential`, `region`,
-/// `openstack_ca`, `app_credential_create_fails`, `app_credential_delete_fails`), recording
+/// `openstack_ca`, `app_credential_create_fails`, `app_credential_delete_fails`,
+/// `listed_app_credentials`, `app_credential_list_fails`), recording
 /// the calls the oracle records (network look-ups by name, credential creation and deletion).
 public final class RecordingOpenStack: OpenStackPort {
     let log = Mutex<[JSONValue]>([])
@@ -202,6 +203,15 @@ public final class RecordingOpenStack: OpenStackPort {
         if let fails = input["app_credential_delete_fails"], fails.pythonTruthiness {
             throw ApplicationCredentialError("403 Forbidden from Keystone")
         }
+    }
+
+    /// The case's `listed_app_credentials` (ids; none by default); `app_credential_list_fails`.
+    public func managedApplicationCredentialIDs(cluster: Cluster) async throws -> [String] {
+        record(["call": "keystone.list_application_credentials", "cluster": JSONValue(cluster.uuid)])
+        if let fails = input["app_credential_list_fails"], fails.pythonTruthiness {
+            throw ApplicationCredentialError("403 Forbidden from Keystone")
+        }
+        return input["listed_app_credentials"]?.arrayValue?.map(PythonStr.of) ?? []
     }
 
     public func cloudEndpoint(context: RequestContext) async throws -> CloudEndpoint {

@@ -59,8 +59,10 @@ public struct CapiHelmDriver: Sendable {
     /// is written). With `resume` (an earlier attempt of this request died inside this call),
     /// no second credential is left behind: the one in the cluster's `-cloud-credentials`
     /// Secret, written by the earlier attempt, is reused; credentials the earlier attempts made
-    /// but never stored (the attempt died before writing the Secret) are deleted, and a new one
-    /// is made only when no Secret holds one.
+    /// but never stored (the attempt died before writing the Secret) are deleted — those the
+    /// journal recorded and any other Keystone lists under this cluster's names (an attempt
+    /// that died before the journal heard of its credential) — and a new one is made only when
+    /// no Secret holds one.
     public func createCluster(_ cluster: inout Cluster, context: RequestContext, resume: CreateResume?,
                               credentialMade: (@Sendable (String) async throws -> Void)?) async throws {
         let log = logger(for: cluster, context)
@@ -283,7 +285,18 @@ public struct CapiHelmDriver: Sendable {
             stored = id
             log.warning("create_cluster resumed: reusing application credential \(id), stored by the interrupted attempt")
         }
-        for id in resume.earlierCredentialIDs where id != stored {
+        // Made by an interrupted attempt but never stored: those the journal recorded, and any
+        // Keystone holds for this cluster (an attempt can die between Keystone's answer and
+        // the journal's write).
+        var orphans = resume.earlierCredentialIDs.filter { $0 != stored }
+        do {
+            for id in try await ports.openStack.managedApplicationCredentialIDs(cluster: cluster) where id != stored && !orphans.contains(id) {
+                orphans.append(id)
+            }
+        } catch {
+            log.warning("create_cluster resumed: the cluster's application credentials could not be listed (only those the journal recorded are cleaned up): \(error)")
+        }
+        for id in orphans {
             do {
                 try await ports.openStack.deleteApplicationCredential(id: id, cluster: cluster)
                 log.warning("create_cluster resumed: deleted application credential \(id), made by the interrupted attempt but never stored")

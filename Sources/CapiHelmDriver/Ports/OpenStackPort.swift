@@ -77,6 +77,11 @@ public protocol OpenStackPort: Sendable {
     /// ("<id> does not exist." / "<id> is not managed by Magnum." — see
     /// `ApplicationCredentialNames.isManaged`) or Keystone's refusal.
     func deleteApplicationCredential(id: String, cluster: Cluster) async throws
+    /// The ids of the cluster owner's application credentials Magnum made for this cluster
+    /// (`ApplicationCredentialNames.isManaged`), looked up as `deleteApplicationCredential`
+    /// finds them (admin credentials). Not in the Python driver: a resumed `create_cluster`
+    /// uses it to find a credential an interrupted attempt made but never recorded.
+    func managedApplicationCredentialIDs(cluster: Cluster) async throws -> [String]
     /// For `clouds.yaml`: `osc.cinder_region_name()` (`[cinder_client] region_name`) and the
     /// public identity endpoint (`osc.url_for(service_type="identity", interface="public")`).
     func cloudEndpoint(context: RequestContext) async throws -> CloudEndpoint
