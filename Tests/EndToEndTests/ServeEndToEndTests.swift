@@ -7,7 +7,7 @@ import TestSupport
 /// `check-config` / startup failures as an operator sees them.
 @Suite("magnum-capi-worker serve, end to end")
 struct ServeEndToEndTests {
-    static let binary = TestEnvironment.projectDirectory.appendingPathComponent(".build/debug/magnum-capi-worker").path
+    static let binary = ServeProcess.binary
 
     /// A magnum.conf for the embedded defaults in `directory` (record-mode helm, simulated
     /// management cluster, offline cloud), on its own control exchange.
@@ -53,20 +53,6 @@ struct ServeEndToEndTests {
         return path
     }
 
-    /// Starts the binary with `arguments`, its output in `directory`/worker.log.
-    static func startServe(_ arguments: [String], in directory: URL) throws -> (process: Process, log: URL, handle: FileHandle) {
-        let log = directory.appendingPathComponent("worker.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return (process, log, handle)
-    }
-
     /// Runs the binary to completion (at most `timeout` seconds), output in a file.
     static func run(_ arguments: [String], timeout: Double = 120) async throws -> (status: Int32, output: String) {
         try await TestEnvironment.offloaded {
@@ -98,18 +84,9 @@ struct ServeEndToEndTests {
         let exchange = "e2e\(UInt32.random(in: 0...UInt32.max))"
         let conf = try Self.writeConfiguration(in: directory, brokerURL: broker.url, exchange: exchange)
 
-        let (worker, log, handle) = try Self.startServe(["serve", "--config-file", conf, "--workers", "2"], in: directory)
-        defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
-
-        func workerLog() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-        var ready = false
-        for _ in 0..<600 where !ready {
-            ready = workerLog().contains(" serving ")
-            if !ready { try await Task.sleep(for: .milliseconds(100)) }
-            #expect(worker.isRunning, "the worker stopped during startup:\n\(workerLog())")
-            if !worker.isRunning { return }
-        }
-        #expect(ready, "not serving after 60 s:\n\(workerLog())")
+        let worker = try ServeProcess(["serve", "--config-file", conf, "--workers", "2"], log: directory.appendingPathComponent("worker.log"))
+        func workerLog() -> String { worker.output }
+        try #require(try await worker.waitUntilServing(seconds: 60), "not serving after 60 s (or stopped):\n\(workerLog())")
 
         let output = String(decoding: try await TestEnvironment.runPythonPeer("magnum_client.py", arguments: [
             "--config-file", conf,
@@ -129,10 +106,9 @@ struct ServeEndToEndTests {
         #expect(output.contains("helm upgrade dev-small-"))
         #expect(output.contains("nodeGroups: default-worker=3"))
 
-        kill(worker.processIdentifier, SIGTERM)
-        try await TestEnvironment.offloaded { worker.waitUntilExit() }
-        try? handle.close()
-        #expect(worker.terminationReason == .exit && worker.terminationStatus == 0, "exit \(worker.terminationStatus):\n\(workerLog())")
+        worker.signal(SIGTERM)
+        let exit = try await worker.waitForExit()
+        #expect(exit.isClean, "\(exit):\n\(workerLog())")
         let text = workerLog()
         #expect(text.contains("conductor stopped"))
         #expect(text.contains("INFO magnum_capi_worker.worker [-] stopped"))

@@ -45,15 +45,9 @@ struct ServeFuzzMemoryTests {
         let conf = try ServeEndToEndTests.writeConfiguration(
             in: directory, brokerURL: broker.url, exchange: exchange, extra: "\n[conductor]\ntopic = \(topic)\n")
 
-        let (worker, log, handle) = try ServeEndToEndTests.startServe(["serve", "--config-file", conf], in: directory)
-        defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
-        func workerLog() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-        var ready = false
-        for _ in 0..<600 where !ready && worker.isRunning {
-            ready = workerLog().contains(" serving ")
-            if !ready { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        try #require(ready, "not serving:\n\(workerLog().suffix(3000))")
+        let worker = try ServeProcess(["serve", "--config-file", conf], log: directory.appendingPathComponent("worker.log"))
+        func workerLog() -> String { worker.output }
+        try #require(try await worker.waitUntilServing(seconds: 60), "not serving:\n\(workerLog().suffix(3000))")
 
         var logger = Logger(label: "e2e-fuzz")
         logger.logLevel = .warning
@@ -87,11 +81,11 @@ struct ServeFuzzMemoryTests {
             }
         }
 
-        let start = Self.memory(of: worker.processIdentifier)
+        let start = Self.memory(of: worker.pid)
         try await run(upTo: 5_000)
-        let middle = Self.memory(of: worker.processIdentifier)
+        let middle = Self.memory(of: worker.pid)
         try await run(upTo: 10_000)
-        let end = Self.memory(of: worker.processIdentifier)
+        let end = Self.memory(of: worker.pid)
         print("serve fuzz: VmRSS \(start.resident) KiB at start, \(middle.resident) KiB after 5,000, \(end.resident) KiB after 10,000 (peak \(end.peak) KiB)")
 
         // Still answering.
@@ -107,10 +101,8 @@ struct ServeFuzzMemoryTests {
         // a few of 128 KiB to 1 MiB): a per-request leak would add at least their bodies again.
         #expect(end.resident - middle.resident < 48 * 1024,
                 "VmRSS grew from \(middle.resident) to \(end.resident) KiB over the second 5,000 requests")
-        kill(worker.processIdentifier, SIGTERM)
-        try await TestEnvironment.offloaded { worker.waitUntilExit() }
-        try? handle.close()
-        #expect(worker.terminationReason == .exit && worker.terminationStatus == 0,
-                "exit \(worker.terminationStatus):\n\(workerLog().suffix(3000))")
+        worker.signal(SIGTERM)
+        let exit = try await worker.waitForExit()
+        #expect(exit.isClean, "\(exit):\n\(workerLog().suffix(3000))")
     }
 }

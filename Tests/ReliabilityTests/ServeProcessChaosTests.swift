@@ -295,8 +295,8 @@ final class WorkerProcesses: Sendable {
         for process in running.withLock({ $0 }) {
             guard let process else { continue }
             process.signal(SIGTERM)
-            let status = try await process.waitForExit()
-            #expect(status == 0, "exit \(status):\n\(process.output.suffix(2000))")
+            let exit = try await process.waitForExit()
+            #expect(exit.isClean, "\(exit):\n\(process.output.suffix(2000))")
         }
     }
 

@@ -46,14 +46,24 @@ public final class ServeProcess: Sendable {
     /// Sends `signal` (SIGKILL: as the OOM killer or a dying host would).
     public func signal(_ signal: Int32) { _ = kill(pid, signal) }
 
-    /// Waits for the process to end; its termination status.
+    /// How the process ended.
+    public struct Exit: Sendable, Equatable, CustomStringConvertible {
+        /// The exit status, or the signal that ended it.
+        public let status: Int32
+        public let bySignal: Bool
+        /// `exit(0)`: a clean stop.
+        public var isClean: Bool { !bySignal && status == 0 }
+        public var description: String { bySignal ? "killed by signal \(status)" : "exit \(status)" }
+    }
+
+    /// Waits for the process to end.
     @discardableResult
-    public func waitForExit() async throws -> Int32 {
+    public func waitForExit() async throws -> Exit {
         let process = self.process.withLock { $0 }
         nonisolated(unsafe) let waited = process
         return try await TestEnvironment.offloaded {
             waited.waitUntilExit()
-            return waited.terminationStatus
+            return Exit(status: waited.terminationStatus, bySignal: waited.terminationReason == .uncaughtSignal)
         }
     }
 
