@@ -139,7 +139,7 @@ let package = Package(
             name: "CapiHelmRuntime",
             dependencies: [
                 "CapiHelmDriver", "Helm", "Kubernetes", "OpenStack", "ClusterStore", "ClusterCertificates",
-                "OsloConfig", "MagnumObjects", "JSON", "Curl",
+                "OsloConfig", "MagnumObjects", "JSON", "Curl", "BlockingIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
@@ -174,6 +174,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
+                "BlockingIO",
                 "JSON",
                 "OsloConfig",
                 .product(name: "Logging", package: "swift-log"),

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BlockingIO
 public import JSON
 import Synchronization
 
@@ -67,7 +68,9 @@ public final class SharedEventLog: Sendable {
             line.append(UInt8(ascii: "\n"))
             // A writer killed mid-line left no newline: close its line so ours starts fresh.
             if state.offset < (try size(state.descriptor)) { line.insert(UInt8(ascii: "\n"), at: 0) }
-            try writeAll(state.descriptor, line)
+            if let failure = FileDescriptorWriter.writeAll(state.descriptor, line) {
+                throw SharedEventLogError(path: path, operation: "write", errno: failure)
+            }
             state.offset = try size(state.descriptor)
             return event
         }
@@ -119,21 +122,6 @@ public final class SharedEventLog: Sendable {
         }
         state.offset += lastNewline + 1
         return events
-    }
-
-    func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) throws(SharedEventLogError) {
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return write(descriptor, base + written, buffer.count - written)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SharedEventLogError(path: path, operation: "write", errno: errno)
-            }
-            written += n
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import BlockingIO
 import Synchronization
 
 #if canImport(Glibc)

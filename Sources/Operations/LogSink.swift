@@ -1,3 +1,4 @@
+import BlockingIO
 import Synchronization
 
 #if canImport(Glibc)
@@ -42,29 +43,4 @@ public struct StandardStreamSink: LogSink {
 
     static let stdoutLock = Mutex<Void>(())
     static let stderrLock = Mutex<Void>(())
-}
-
-enum FileDescriptorWriter {
-    /// Writes every byte, retrying short writes and EINTR; returns the errno of a failure.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return 0 }
-                return Glibc_write(fd, base + offset, bytes.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            if written == 0 { return EIO }
-            offset += written
-        }
-        return nil
-    }
-}
-
-@inline(__always)
-func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
 }

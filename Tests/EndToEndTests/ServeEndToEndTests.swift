@@ -12,45 +12,8 @@ struct ServeEndToEndTests {
     /// A magnum.conf for the embedded defaults in `directory` (record-mode helm, simulated
     /// management cluster, offline cloud), on its own control exchange.
     static func writeConfiguration(in directory: URL, brokerURL: String, exchange: String, extra: String = "") throws -> String {
-        let cloud = directory.appendingPathComponent("cloud.json").path
-        try Data("""
-            {"region": "RegionOne", "auth_url": "http://keystone.example:5000/v3",
-             "images": [{"id": "0d4e3b1a-7f2c-4a55-9c1e-2b3c4d5e6f70", "name": "ubuntu-2204-kube-v1.31.4", "os_distro": "ubuntu", "kube_version": "v1.31.4"}],
-             "flavors": [{"id": "f-medium", "name": "m1.medium", "ram": 4096, "vcpus": 2}, {"id": "f-large", "name": "m1.large", "ram": 8192, "vcpus": 4}],
-             "networks": [{"id": "7e1b5f2a-0c3d-4e5f-8a9b-1c2d3e4f5a6b", "name": "public", "external": true}],
-             "subnets": [], "volume_types": ["__DEFAULT__"]}
-            """.utf8).write(to: URL(fileURLWithPath: cloud))
-        let path = directory.appendingPathComponent("magnum.conf").path
-        try """
-            [DEFAULT]
-            transport_url = \(brokerURL)
-            control_exchange = \(exchange)
-            host = e2e-\(exchange)
-            state_path = \(directory.path)
-
-            [database]
-            connection = sqlite:///\(directory.path)/magnum.sqlite
-
-            [oslo_messaging_notifications]
-            driver = messagingv2
-
-            [certificates]
-            cert_manager_type = x509keypair
-
-            [x509]
-            rsa_key_size = 1024
-
-            [capi_worker]
-            helm_mode = record
-            render_output_dir = \(directory.path)/helm
-            management_cluster = simulated
-            simulation_delay = 2
-            offline_cloud_file = \(cloud)
-            status_sync_interval = 1
-            metrics_enabled = false
-            \(extra)
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try ServeProcess.writeConfiguration(in: directory, brokerURL: brokerURL, host: "e2e-\(exchange)",
+                                            defaults: "control_exchange = \(exchange)", extra: extra)
     }
 
     /// Runs the binary to completion (at most `timeout` seconds), output in a file.

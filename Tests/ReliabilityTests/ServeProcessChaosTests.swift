@@ -196,55 +196,21 @@ final class WorkerProcesses: Sendable {
     init(directory: URL, hosts: [String], brokerURL: String, databaseURL: String) throws {
         self.directory = directory
         self.hosts = hosts
-        let cloud = directory.appendingPathComponent("cloud.json").path
-        try Data("""
-            {"region": "RegionOne", "auth_url": "http://keystone.example:5000/v3",
-             "images": [{"id": "0d4e3b1a-7f2c-4a55-9c1e-2b3c4d5e6f70", "name": "ubuntu-2204-kube-v1.31.4", "os_distro": "ubuntu", "kube_version": "v1.31.4"}],
-             "flavors": [{"id": "f-medium", "name": "m1.medium", "ram": 4096, "vcpus": 2}, {"id": "f-large", "name": "m1.large", "ram": 8192, "vcpus": 4}],
-             "networks": [{"id": "7e1b5f2a-0c3d-4e5f-8a9b-1c2d3e4f5a6b", "name": "public", "external": true}],
-             "subnets": [], "volume_types": ["__DEFAULT__"]}
-            """.utf8).write(to: URL(fileURLWithPath: cloud))
         var configurations: [String] = []
         for host in hosts {
-            let path = directory.appendingPathComponent("\(host).conf").path
-            try """
-                [DEFAULT]
-                transport_url = \(brokerURL)
-                host = \(host)
-                state_path = \(directory.path)
-                service_down_time = 4
-                periodic_interval_max = 1
+            configurations.append(try ServeProcess.writeConfiguration(
+                in: directory, name: "\(host).conf", brokerURL: brokerURL, host: host, databaseURL: databaseURL, simulationDelay: 1,
+                defaults: "service_down_time = 4\nperiodic_interval_max = 1",
+                extra: """
+                    offline_state_dir = \(directory.path)/offline-state
+                    lease_time = 4
+                    lease_acquire_timeout = 30
+                    max_deliveries = 8
+                    periodic_jitter = 0
 
-                [database]
-                connection = \(databaseURL)
-
-                [oslo_messaging_rabbit]
-                rabbit_quorum_queue = true
-
-                [oslo_messaging_notifications]
-                driver = messagingv2
-
-                [certificates]
-                cert_manager_type = x509keypair
-
-                [x509]
-                rsa_key_size = 1024
-
-                [capi_worker]
-                helm_mode = record
-                render_output_dir = \(directory.path)/helm
-                management_cluster = simulated
-                simulation_delay = 1
-                offline_cloud_file = \(cloud)
-                offline_state_dir = \(directory.path)/offline-state
-                status_sync_interval = 1
-                metrics_enabled = false
-                lease_time = 4
-                lease_acquire_timeout = 30
-                max_deliveries = 8
-                periodic_jitter = 0
-                """.write(toFile: path, atomically: true, encoding: .utf8)
-            configurations.append(path)
+                    [oslo_messaging_rabbit]
+                    rabbit_quorum_queue = true
+                    """))
         }
         self.configurations = configurations
         running.withLock { $0 = Array(repeating: nil, count: hosts.count) }

@@ -72,3 +72,54 @@ public final class ServeProcess: Sendable {
         try? handle.close()
     }
 }
+
+extension ServeProcess {
+    /// Writes `name` in `directory`: a magnum.conf for the embedded defaults (record-mode helm,
+    /// a simulated management cluster Ready after `simulationDelay` seconds, the offline cloud
+    /// of `cloud.json`, written next to it), x509keypair certificates with small keys, a status
+    /// sync every second. `defaults` are more `[DEFAULT]` lines; `extra` follows the
+    /// `[capi_worker]` lines (more of them, or further sections). Its path.
+    public static func writeConfiguration(in directory: URL, name: String = "magnum.conf", brokerURL: String, host: String,
+                                          databaseURL: String? = nil, simulationDelay: Double = 2, defaults: String = "",
+                                          extra: String = "") throws -> String {
+        let cloud = directory.appendingPathComponent("cloud.json").path
+        try Data("""
+            {"region": "RegionOne", "auth_url": "http://keystone.example:5000/v3",
+             "images": [{"id": "0d4e3b1a-7f2c-4a55-9c1e-2b3c4d5e6f70", "name": "ubuntu-2204-kube-v1.31.4", "os_distro": "ubuntu", "kube_version": "v1.31.4"}],
+             "flavors": [{"id": "f-medium", "name": "m1.medium", "ram": 4096, "vcpus": 2}, {"id": "f-large", "name": "m1.large", "ram": 8192, "vcpus": 4}],
+             "networks": [{"id": "7e1b5f2a-0c3d-4e5f-8a9b-1c2d3e4f5a6b", "name": "public", "external": true}],
+             "subnets": [], "volume_types": ["__DEFAULT__"]}
+            """.utf8).write(to: URL(fileURLWithPath: cloud))
+        let path = directory.appendingPathComponent(name).path
+        try """
+            [DEFAULT]
+            transport_url = \(brokerURL)
+            host = \(host)
+            state_path = \(directory.path)
+            \(defaults)
+
+            [database]
+            connection = \(databaseURL ?? "sqlite:///\(directory.path)/magnum.sqlite")
+
+            [oslo_messaging_notifications]
+            driver = messagingv2
+
+            [certificates]
+            cert_manager_type = x509keypair
+
+            [x509]
+            rsa_key_size = 1024
+
+            [capi_worker]
+            helm_mode = record
+            render_output_dir = \(directory.path)/helm
+            management_cluster = simulated
+            simulation_delay = \(simulationDelay)
+            offline_cloud_file = \(cloud)
+            status_sync_interval = 1
+            metrics_enabled = false
+            \(extra)
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
