@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 import Worker
 
-extension FaultRuns {
+extension ClusterFaultRuns {
     /// The chaos run over a 3-node RabbitMQ cluster (`tools/broker cluster-start`: three nodes on
     /// loopback with their own ports and node names, joined with `rabbitmqctl join_cluster`), the
     /// conductor queues as quorum queues, every transport given the three nodes in its
@@ -51,7 +51,7 @@ extension FaultRuns {
             let ledger = EffectLedger()
             let options = ReliabilityOptions(leaseTime: 3, leaseAcquireTimeout: 30, maxDeliveries: 8, periodicJitter: 0)
             let url = cluster.url
-            let clientTransport = try await BrokerRestartChaosTests.transport(url: url, rabbit: rabbit)
+            let clientTransport = try await FaultRuns.BrokerRestartChaosTests.transport(url: url, rabbit: rabbit)
             let client = RPCClient(transport: clientTransport, target: RPCTarget(exchange: "magnum", topic: "magnum-conductor"),
                                    options: RPCClientOptions(rabbit: rabbit, timeout: .seconds(60)), logger: testLogger)
             let transports = Transports()
@@ -63,7 +63,7 @@ extension FaultRuns {
             let outcome = try await ChaosTests.phases(
                 label: "rabbitmq-cluster", clusters: clusters, database: database, ledger: ledger, client: client,
                 start: { host in
-                    let transport = try await BrokerRestartChaosTests.transport(url: url, rabbit: rabbit)
+                    let transport = try await FaultRuns.BrokerRestartChaosTests.transport(url: url, rabbit: rabbit)
                     transports.set(host, transport)
                     // Driver calls last a second, so requests are surely in flight when a node dies.
                     let worker = try await TestWorker.start(host: host, transport: transport, disconnect: { await transport.close() },
@@ -116,7 +116,7 @@ extension FaultRuns {
                         try await cluster.restart(node: node)
                         killed.set(nil)
                         restarts.add(1)
-                        let direct = try await BrokerRestartChaosTests.transport(
+                        let direct = try await FaultRuns.BrokerRestartChaosTests.transport(
                             url: "rabbit://guest:guest@127.0.0.1:\(cluster.ports[node - 1])/", rabbit: rabbit)
                         let status = try await direct.queueStatus("magnum-conductor")
                         #expect(status.consumers == 3, "node \(node) sees \(status.consumers) consumers on magnum-conductor")

@@ -45,7 +45,7 @@ extension FaultRuns {
                                    options: RPCClientOptions(rabbit: rabbit, timeout: .seconds(60)), logger: testLogger)
             let restarts = Counter()
             let url = broker.url
-            let outcome = try await ChaosTests.phases(
+            let outcome = try await ClusterFaultRuns.ChaosTests.phases(
                 label: "rabbitmq", database: database, ledger: ledger, client: client,
                 start: { host in
                     let transport = try await Self.transport(url: url, rabbit: rabbit)

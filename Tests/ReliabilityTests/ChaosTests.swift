@@ -8,12 +8,16 @@ import Testing
 import TestSupport
 import Worker
 
-/// The runs that kill workers or brokers under load (`ChaosTests`, `BrokerRestartChaosTests`,
-/// `BrokerClusterFailoverTests`) each keep a core or more busy. Side by side on CI's 2 cores they
-/// starve one another into timeouts, so they run one after another.
+/// The runs that kill workers or brokers under load each keep a core or more busy; side by side
+/// on CI's 2 cores they starve one another into timeouts. So they run in two lanes, each one
+/// run after another: `FaultRuns` (`BrokerRestartChaosTests`, mostly waiting on its slow driver
+/// calls and broker restarts, then `ServeProcessChaosTests`) and, beside it, `ClusterFaultRuns`
+/// (`BrokerClusterFailoverTests`, whose three RabbitMQ nodes are busiest while the first lane
+/// waits, then `ChaosTests`). One lane of all four took 7.5 min of the suite's time.
 @Suite(.serialized) enum FaultRuns {}
+@Suite(.serialized) enum ClusterFaultRuns {}
 
-extension FaultRuns {
+extension ClusterFaultRuns {
     /// Three in-process workers share one queue and one database; 500 casts over 100 clusters
     /// (create, update, resize, nodegroup create, delete — 100 of each, phase by phase, as magnum-api
     /// would send them to clusters in the right state), and a random worker crashes ten times during

@@ -50,9 +50,9 @@ extension FaultRuns {
             var kills = 0
             var interrupted = 0
             let refused = Counter()
-            for phase in ChaosTests.allPhases {
+            for phase in ClusterFaultRuns.ChaosTests.allPhases {
                 let mark = world.mark()
-                let sender = try await ChaosTests.sendCasts(phase, clusters: Self.clusters, observer: observer, client: client, refused: refused)
+                let sender = try await ClusterFaultRuns.ChaosTests.sendCasts(phase, clusters: Self.clusters, observer: observer, client: client, refused: refused)
                 // Two kills at random moments of the phase, preferably of a process in the middle
                 // of a request (one holding a cluster lease).
                 for _ in 0..<2 {
@@ -121,7 +121,7 @@ extension FaultRuns {
 
         /// The phase's effects in the shared event files, against the journal; the number of
         /// requests resumed after an interruption.
-        func checkEffects(_ phase: ChaosTests.Phase, since mark: OfflineWorld.Mark, world: OfflineWorld, releases: [String: String],
+        func checkEffects(_ phase: ClusterFaultRuns.ChaosTests.Phase, since mark: OfflineWorld.Mark, world: OfflineWorld, releases: [String: String],
                           observer: SQLClusterStore<KillableDatabase>) async throws -> Int {
             let before = try world.replay(until: mark)
             let events = try world.events(since: mark)
