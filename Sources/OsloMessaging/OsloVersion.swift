@@ -32,6 +32,11 @@ public enum OsloVersion {
             if wanted.minor != have.minor { return wanted.minor < have.minor }
             return wanted.revision <= have.revision
         }
+        return try checkAsPython(implemented: implemented, requested: requested)
+    }
+
+    /// The rule as Python evaluates it, part by part (any form, with Python's errors).
+    static func checkAsPython(implemented: String, requested: String) throws(ParseError) -> Bool {
         let wanted = requested.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         let have = implemented.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         // Python evaluates `version_parts[2]`, `imp_version_parts[2]` with defaults first, then the

@@ -1,4 +1,4 @@
-import OsloMessaging
+@testable import OsloMessaging
 import Testing
 
 @Suite struct OsloVersionTests {
@@ -28,6 +28,32 @@ import Testing
         }
         #expect(throws: OsloVersion.ParseError(pythonClass: "ValueError", message: "invalid literal for int() with base 10: \"it's\"")) {
             _ = try OsloVersion.check(implemented: "1.0", requested: "1.it's")
+        }
+    }
+
+    /// The allocation-free path for plain versions answers as Python's part-by-part rule does,
+    /// for every pair of plain versions of up to three parts (with leading zeros), and leaves
+    /// every other form to it.
+    @Test func plainVersionsAnswerAsThePythonRule() throws {
+        var versions: [String] = []
+        for major in ["0", "1", "2", "01"] {
+            for minor in ["0", "3", "10", "003"] {
+                versions.append("\(major).\(minor)")
+                for revision in ["0", "1", "9", "10"] { versions.append("\(major).\(minor).\(revision)") }
+            }
+        }
+        var compared = 0
+        for implemented in versions {
+            for requested in versions {
+                #expect(OsloVersion.plainVersion(implemented) != nil && OsloVersion.plainVersion(requested) != nil)
+                let fast = try OsloVersion.check(implemented: implemented, requested: requested)
+                #expect(fast == (try OsloVersion.checkAsPython(implemented: implemented, requested: requested)), "\(implemented) serving \(requested)")
+                compared += 1
+            }
+        }
+        #expect(compared == versions.count * versions.count)
+        for other in ["1", "1.", ".1", "1..2", "1.2.3.4", " 1.2", "1.2 ", "+1.2", "1_0.2", "1.x", "", "1234567890.1", "١.2"] {
+            #expect(OsloVersion.plainVersion(other) == nil, "\(other) taken as plain")
         }
     }
 }
