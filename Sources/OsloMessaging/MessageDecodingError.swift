@@ -66,10 +66,15 @@ public struct DecodingLimits: Sendable, Equatable {
     public var maxBodyBytes: Int
     /// Deepest nesting of JSON arrays/objects accepted.
     public var maxDepth: Int
+    /// Object keys whose strings every decoded message shares instead of allocating its own (a
+    /// cost per message, not a limit: what is decoded is the same with any table). oslo's own
+    /// keys by default (`RequestContext.wireKeys`); the worker adds its objects' keys.
+    public var sharedKeys: JSONKeyTable
 
-    public init(maxBodyBytes: Int = 16 * 1024 * 1024, maxDepth: Int = 256) {
+    public init(maxBodyBytes: Int = 16 * 1024 * 1024, maxDepth: Int = 256, sharedKeys: JSONKeyTable = RequestContext.wireKeys) {
         self.maxBodyBytes = maxBodyBytes
         self.maxDepth = maxDepth
+        self.sharedKeys = sharedKeys
     }
 
     public static let `default` = DecodingLimits()

@@ -21,6 +21,19 @@ public struct RequestContext: Sendable, Equatable, CustomStringConvertible {
         "user_domain_name", "user_name", "user_id", "project_name", "auth_token_info", "all_tenants",
     ]
 
+    /// Context keys other services send that `magnumKeys` does not list (oslo.context's and
+    /// Keystone trusts'), for the key tables below.
+    static let otherKnownKeys: [String] = [
+        "domain_id", "project_domain_id", "tenant", "trust_id", "service_catalog", "timestamp", "password",
+    ]
+
+    /// The known context keys (without the prefix): a context's field names share these strings
+    /// instead of allocating one per message.
+    public static let knownKeys = JSONKeyTable(magnumKeys + otherKnownKeys)
+
+    /// The known context keys as they travel (`_context_<key>`): the decoder's default shared keys.
+    public static let wireKeys = JSONKeyTable((magnumKeys + otherKnownKeys).map { keyPrefix + $0 })
+
     /// An empty context (what `oslo_rpc_server_ping` and admin tools send).
     public init() { fields = [:] }
 
@@ -89,7 +102,7 @@ public struct RequestContext: Sendable, Equatable, CustomStringConvertible {
         let prefixLength = keyPrefix.utf8.count
         for (key, value) in message {
             if key.utf8.count >= prefixLength, key.hasPrefix(keyPrefix) {
-                contextKeys.append(String(Substring(key.utf8.dropFirst(prefixLength))))
+                contextKeys.append(Self.fieldName(ofWireKey: key, prefixLength: prefixLength))
                 contextValues.append(value)
             } else if let position = names.firstIndex(of: key) {
                 interpreted[position] = value
@@ -100,6 +113,18 @@ public struct RequestContext: Sendable, Equatable, CustomStringConvertible {
         // A message's keys are unique, and so are they with one common prefix removed.
         let context = RequestContext(fields: JSONObject(uncheckedUniqueKeys: contextKeys, values: contextValues))
         return (context, interpreted, extra)
+    }
+
+    /// `key` without its `_context_` prefix; a known name is the shared string.
+    @inline(__always)
+    static func fieldName(ofWireKey key: String, prefixLength: Int) -> String {
+        if key.utf8.count - prefixLength > JSONKeyTable.inlineLength,
+           let shared = key.utf8.withContiguousStorageIfAvailable({ utf8 in
+               knownKeys.string(matchingUTF8: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[prefixLength...])))
+           }) ?? nil {
+            return shared
+        }
+        return String(Substring(key.utf8.dropFirst(prefixLength)))
     }
 
     /// Adds this context to a message as `_context_<key>` entries (oslo's `pack_context`).
