@@ -46,7 +46,7 @@ func anonymousRSSKB() -> Int {
 }
 
 /// The decoder's shared keys as the worker sets them (`ConductorService`): oslo's and Magnum's objects'.
-let limits = DecodingLimits(sharedKeys: RequestContext.wireKeys.adding(ObjectRegistry.magnum.wireKeys))
+let limits = DecodingLimits(sharedKeys: DecodingLimits.osloKeys.adding(ObjectRegistry.magnum.wireKeys))
 
 let arguments = CommandLine.arguments
 if arguments.count == 4, arguments[1] == "decode" {

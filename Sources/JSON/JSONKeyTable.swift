@@ -2,22 +2,20 @@
 ///
 /// Swift keeps strings of up to 15 UTF-8 bytes inline, but every longer key costs an allocation
 /// and a copy each time a document is parsed; oslo.messaging's messages repeat the same few dozen
-/// long keys (`_context_*`, `<ns>_object.*`, field names) in every request. The table is
-/// immutable and shared: a key is looked up by its bytes (a hash of its length and its first and
-/// last eight bytes, then a full comparison), without allocating. Only keys written without
-/// escapes are looked up; a key with escapes is unescaped and allocated as before, so a table
-/// entry is never matched by raw bytes that mean something else. Using a table never changes
-/// what is parsed, only whether the key's storage is shared.
+/// keys (`_context_*`, `<ns>_object.*`, field names) in every request. The table is immutable and
+/// shared: a key is looked up by its bytes (a hash of its length and its first and last eight
+/// bytes, then a full comparison), without allocating. Short keys are in the table too: copying
+/// the table's inline string is cheaper than making one from bytes, which checks them.
+///
+/// Only keys written without escapes are looked up; a key with escapes is unescaped and
+/// allocated as before, so a table entry is never matched by raw bytes that mean something else.
+/// Using a table never changes what is parsed, only whether the key's storage is shared.
 public struct JSONKeyTable: Sendable, Equatable {
-    /// The keys, in the order given (repeats and keys short enough to be inline left out).
+    /// The keys, in the order given (repeats and the empty key left out).
     public var keys: [String] { storage.keys }
     let storage: Storage
 
-    /// Keys of at most this many UTF-8 bytes are stored inline in a `String` (no allocation), so
-    /// the table leaves them out.
-    public static let inlineLength = 15
-
-    /// A table of `keys`; keys that Swift stores inline anyway are left out.
+    /// A table of `keys`.
     public init(_ keys: some Sequence<String>) {
         storage = Storage(keys)
     }
@@ -43,7 +41,7 @@ public struct JSONKeyTable: Sendable, Equatable {
     struct Slot {
         var signature: UInt64 = 0
         var offset: Int32 = 0
-        /// The key's length in bytes; 0 marks an empty slot (every key is longer than 15).
+        /// The key's length in bytes; 0 marks an empty slot (the empty key is not in the table).
         var length: Int32 = 0
         var key: Int32 = 0
     }
@@ -54,13 +52,13 @@ public struct JSONKeyTable: Sendable, Equatable {
         let slots: UnsafeMutableBufferPointer<Slot>
         let bytes: UnsafeMutableRawBufferPointer
         let shift: UInt64
-        /// Bit `n - 16` is set when some key is `n` bytes long (`n` < 80); longer keys always look up.
+        /// Bit `n - 1` is set when some key is `n` bytes long (`n` <= 64); longer keys always look up.
         let lengths: UInt64
 
         init(_ keys: some Sequence<String>) {
             var unique: [String] = []
             var seen = Set<String>()
-            for key in keys where key.utf8.count > JSONKeyTable.inlineLength && seen.insert(key).inserted {
+            for key in keys where !key.isEmpty && seen.insert(key).inserted {
                 var copy = key
                 copy.makeContiguousUTF8()  // native storage: shared copies need no bridging
                 unique.append(copy)
@@ -81,7 +79,7 @@ public struct JSONKeyTable: Sendable, Equatable {
                 var slot = Int(truncatingIfNeeded: signature >> shift)
                 while slots[slot].length != 0 { slot = (slot + 1) & (slots.count - 1) }
                 slots[slot] = Slot(signature: signature, offset: Int32(offset), length: Int32(length), key: Int32(i))
-                if length < 80 { lengths |= 1 << UInt64(length - 16) }
+                if length <= 64 { lengths |= 1 << UInt64(length - 1) }
                 offset += length
             }
             self.keys = unique
@@ -97,8 +95,8 @@ public struct JSONKeyTable: Sendable, Equatable {
         @inline(__always)
         func string(for key: UnsafeRawBufferPointer, signature: UInt64) -> String? {
             let count = key.count
-            guard count > JSONKeyTable.inlineLength else { return nil }
-            if count < 80, lengths & (1 << UInt64(count - 16)) == 0 { return nil }
+            guard count > 0 else { return nil }
+            if count <= 64, lengths & (1 << UInt64(count - 1)) == 0 { return nil }
             guard let slotBase = slots.baseAddress, let byteBase = bytes.baseAddress, let keyBase = key.baseAddress else {
                 return nil
             }

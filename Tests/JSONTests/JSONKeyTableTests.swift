@@ -11,6 +11,8 @@ import Testing
         "prefix01-ABC-suffix99",
         // A literal backslash followed by `n`: the document spelling `\n` is a newline instead.
         "_context_\\nuser_name",
+        // Short keys (inline strings) and look-alikes of them below.
+        "uuid", "method", "project_id", "a\\nb",
     ]
     static let table = JSONKeyTable(tableKeys)
 
@@ -73,6 +75,7 @@ import Testing
             "magnum_object.data2",
             "_context_\\\\nuser_name",  // written `\\n`: decodes to a backslash and `n`, the table key
             "_context_nuser_name_",
+            "uuiD", "uui", "uuidx", "metho", "methodd", "project_iD", "Project_id", "a\\\\nb",
         ]
         for key in lookAlikes {
             // Keys are written as the JSON text of `key`, so escapes in it are escapes in the document.
@@ -94,6 +97,8 @@ import Testing
         #expect(try Self.keys(#"{"_context_auth\u005ftoken": 1}"#, Self.table) == ["_context_auth_token"])
         #expect(try Self.keys(#"{"magnum_object\u002edata": 1}"#, Self.table) == ["magnum_object.data"])
         #expect(try Self.keys(#"{"\u005fcontext_auth_token_info": 1}"#, Self.table) == ["_context_auth_token_info"])
+        #expect(try Self.keys(#"{"a\nb": 1}"#, Self.table) == ["a\nb"])  // a newline, not the table's backslash
+        #expect(try Self.keys(#"{"\u0075uid": 1, "meth\u006Fd": 2}"#, Self.table) == ["uuid", "method"])
         // Escapes that spell something else stay something else.
         #expect(try Self.keys(#"{"_context_auth\u0074oken": 1}"#, Self.table) == ["_context_authtoken"])
         #expect(try Self.keys(#"{"_context_auth_token\"": 1}"#, Self.table) == ["_context_auth_token\""])
@@ -173,13 +178,15 @@ import Testing
         }
     }
 
-    @Test func tableLeavesOutInlineKeysAndRepeats() {
-        let table = JSONKeyTable(["short", "fifteen_bytes__", "sixteen_bytes___", "sixteen_bytes___", "seventeen_bytes__"])
-        #expect(table.keys == ["sixteen_bytes___", "seventeen_bytes__"])
-        #expect(table.adding(["another_long_key_1"]).keys == ["sixteen_bytes___", "seventeen_bytes__", "another_long_key_1"])
+    @Test func tableLeavesOutRepeatsAndTheEmptyKey() {
+        let table = JSONKeyTable(["short", "", "fifteen_bytes__", "sixteen_bytes___", "sixteen_bytes___", "seventeen_bytes__"])
+        #expect(table.keys == ["short", "fifteen_bytes__", "sixteen_bytes___", "seventeen_bytes__"])
+        #expect(table.adding(["another_long_key_1", "short"]).keys
+            == ["short", "fifteen_bytes__", "sixteen_bytes___", "seventeen_bytes__", "another_long_key_1"])
         #expect(JSONKeyTable.empty.keys.isEmpty)
         for (probe, expected) in [("sixteen_bytes___", "sixteen_bytes___"), ("sixteen_bytes__", nil), ("sixteen_bytes___x", nil),
-                                  ("Sixteen_bytes___", nil), ("short", nil)] as [(String, String?)] {
+                                  ("Sixteen_bytes___", nil), ("short", "short"), ("shorT", nil), ("shor", nil), ("", nil),
+                                  ("fifteen_bytes__", "fifteen_bytes__"), ("fifteen_bytes_", nil)] as [(String, String?)] {
             var probe = probe
             let found = probe.withUTF8 { table.string(matchingUTF8: UnsafeRawBufferPointer($0)) }
             #expect(found == expected, "\(probe)")

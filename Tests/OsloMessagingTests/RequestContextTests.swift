@@ -34,6 +34,17 @@ import Testing
         #expect(request.context.fields.values.map { $0.intValue } == [1, 2, 3, 4, 5, 6])
         #expect(request.context.globalRequestID == nil)  // 1 is not a string
         #expect(request.context.userDomainName == nil)
+        // The prefix is matched as Python's `startswith` does, by code points: a combining mark
+        // right after it does not hide a context key, and keys that only resemble it are not ones.
+        var message: JSONObject = ["method": "m", "args": [:]]
+        message["_context_\u{301}accent"] = 7
+        message["_context"] = 8
+        message["_Context_user"] = 9
+        message["_context_"] = 10
+        let marked = try RPCRequest(message: message)
+        #expect(Array(marked.context.fields.keys) == ["\u{301}accent", ""])
+        #expect(marked.context.fields["\u{301}accent"] == .int(7))
+        #expect(Array(marked.extraFields.keys) == ["_context", "_Context_user"])
         // The same with no shared keys at all.
         let plain = try RPCRequest(message: RPCEnvelope.decode(body, limits: DecodingLimits(sharedKeys: .empty)).message)
         #expect(plain.context == request.context)
