@@ -272,7 +272,7 @@ let package = Package(
 
         .executableTarget(
             name: "oslo-bench",
-            dependencies: ["OsloMessaging", "Operations", "JSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["OsloMessaging", "MagnumObjects", "Operations", "JSON", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/oslo-bench",
             swiftSettings: strict
         ),

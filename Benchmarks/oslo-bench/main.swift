@@ -18,6 +18,7 @@
 import Foundation
 import JSON
 import Logging
+import MagnumObjects
 import Operations
 import OsloMessaging
 import Synchronization
@@ -44,6 +45,9 @@ func anonymousRSSKB() -> Int {
     return 0
 }
 
+/// The decoder's shared keys as the worker sets them (`ConductorService`): oslo's and Magnum's objects'.
+let limits = DecodingLimits(sharedKeys: DecodingLimits.osloKeys.adding(ObjectRegistry.magnum.wireKeys))
+
 let arguments = CommandLine.arguments
 if arguments.count == 4, arguments[1] == "decode" {
     guard let count = Int(arguments[3]), count > 0,
@@ -54,7 +58,7 @@ if arguments.count == 4, arguments[1] == "decode" {
     let cpuBefore = usage().cpuSeconds
     let started = ContinuousClock.now
     for _ in 0..<count {
-        let request = try RPCRequest(message: RPCEnvelope.decode(body).message)
+        let request = try RPCRequest(message: RPCEnvelope.decode(body, limits: limits).message)
         methods &+= request.method.utf8.count &+ request.args.count &+ request.context.fields.count
     }
     let elapsed = ContinuousClock.now - started
@@ -66,10 +70,10 @@ if arguments.count == 4, arguments[1] == "decode" {
         for _ in 0..<count { methods &+= try body() }
         return (usage().cpuSeconds - before) * 1e6 / Double(count)
     }
-    let outerCPU = try stage { try JSONValue(parsing: body).objectValue?.count ?? 0 }
-    let message = try RPCEnvelope.decode(body).message
+    let outerCPU = try stage { try JSONValue(parsing: body, keys: limits.sharedKeys).objectValue?.count ?? 0 }
+    let message = try RPCEnvelope.decode(body, limits: limits).message
     let innerText = message.isEmpty ? "" : (try JSONValue(parsing: body))["oslo.message"]?.stringValue ?? ""
-    let innerCPU = try stage { try JSONValue(parsing: innerText).objectValue?.count ?? 0 }
+    let innerCPU = try stage { try JSONValue(parsing: innerText, keys: limits.sharedKeys).objectValue?.count ?? 0 }
     let requestCPU = try stage { try RPCRequest(message: message).args.count }
     print(JSONValue.object([
         "us_per_decode": .double(seconds * 1e6 / Double(count)), "cpu_us_per_decode": .double(cpu * 1e6 / Double(count)),
@@ -157,7 +161,7 @@ case "serve":
     table.register("noop") { _ in .null }
     let server = RPCServer(
         transport: transport, target: RPCTarget(exchange: exchange, topic: topic, server: arguments[5]),
-        dispatcher: RPCDispatcher(endpoints: [table]), options: RPCServerOptions(rabbit: rabbit), logger: logger)
+        dispatcher: RPCDispatcher(endpoints: [table]), options: RPCServerOptions(rabbit: rabbit, limits: limits), logger: logger)
     try await server.start()
     FileHandle.standardError.write(Data("ready\n".utf8))
     if count > 0 {

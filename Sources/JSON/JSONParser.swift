@@ -44,10 +44,13 @@ extension JSONValue {
 
     /// Parses a complete JSON document (what Python's `json.loads` accepts, including `NaN`,
     /// `Infinity` and `-Infinity`). Strings must be valid UTF-8; a lone surrogate escape becomes
-    /// U+FFFD because Swift strings cannot hold one.
-    public init(parsing bytes: some Collection<UInt8>, depthLimit: Int = JSONValue.defaultDepthLimit) throws(JSONParseError) {
+    /// U+FFFD because Swift strings cannot hold one. Object keys found in `keys` share its
+    /// strings instead of being allocated (the result is the same).
+    public init(
+        parsing bytes: some Collection<UInt8>, depthLimit: Int = JSONValue.defaultDepthLimit, keys: JSONKeyTable = .empty
+    ) throws(JSONParseError) {
         let result: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            var parser = JSONParser(buffer, depthLimit: depthLimit)
+            var parser = JSONParser(buffer, depthLimit: depthLimit, keys: keys)
             return Result { () throws(JSONParseError) in try parser.parseDocument() }
         }
         if let result {
@@ -55,16 +58,18 @@ extension JSONValue {
         } else {
             let array = Array(bytes)
             self = try array.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-                var parser = JSONParser(buffer, depthLimit: depthLimit)
+                var parser = JSONParser(buffer, depthLimit: depthLimit, keys: keys)
                 return try parser.parseDocument()
             }
         }
     }
 
-    public init(parsing string: String, depthLimit: Int = JSONValue.defaultDepthLimit) throws(JSONParseError) {
+    public init(
+        parsing string: String, depthLimit: Int = JSONValue.defaultDepthLimit, keys: JSONKeyTable = .empty
+    ) throws(JSONParseError) {
         var string = string
         let result: Result<JSONValue, JSONParseError> = string.withUTF8 { buffer in
-            var parser = JSONParser(buffer, depthLimit: depthLimit)
+            var parser = JSONParser(buffer, depthLimit: depthLimit, keys: keys)
             return Result { () throws(JSONParseError) in try parser.parseDocument() }
         }
         self = try result.get()
@@ -86,10 +91,13 @@ struct JSONParser {
     var lastStringWasVerbatim = false
     /// The key signatures of the objects being parsed, innermost last (one buffer for all).
     var signatureStack: [UInt64] = []
+    /// Keys whose strings are shared rather than allocated.
+    let keys: JSONKeyTable
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, depthLimit: Int) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, depthLimit: Int, keys: JSONKeyTable = .empty) {
         self.bytes = bytes
         self.depthLimit = depthLimit
+        self.keys = keys
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
@@ -219,8 +227,21 @@ struct JSONParser {
     }
 
     /// A key and its signature: its length and its first and last (up to) eight bytes, mixed.
+    /// A key of plain ASCII (no escape) that is in the key table is the table's string; any
+    /// other key is read as a string value is.
     mutating func parseKey() throws(JSONParseError) -> (String, UInt64) {
         let start = index + 1
+        let end = plainRunEnd(from: start)
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let slice = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            let raw = UnsafeRawBufferPointer(slice)
+            let signature = Self.signature(raw)
+            index = end + 1
+            if let shared = keys.storage.string(for: raw, signature: signature) {
+                return (shared, signature)
+            }
+            return (String(decoding: slice, as: UTF8.self), signature)
+        }
         let key = try parseString()
         if lastStringWasVerbatim {
             return (key, Self.signature(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)]))))

@@ -15,6 +15,13 @@ public struct ObjectRegistry: Sendable {
 
     public var names: [String] { schemas.keys.sorted() }
 
+    /// Every key these objects' wire primitives use: `magnum_object.*` and the field names
+    /// (decoders share the strings of the long ones instead of allocating them per message).
+    public var wireKeys: [String] {
+        [PrimitiveKey.name, PrimitiveKey.namespace, PrimitiveKey.version, PrimitiveKey.data, PrimitiveKey.changes]
+            + names.flatMap { schemas[$0]?.fields.map(\.name) ?? [] }
+    }
+
     /// Every object Magnum 23 registers, at the versions it speaks.
     public static let magnum = ObjectRegistry([
         Cluster.schema, ClusterTemplate.schema, NodeGroup.schema, X509KeyPair.schema, MagnumService.schema,

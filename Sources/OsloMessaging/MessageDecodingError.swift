@@ -66,10 +66,21 @@ public struct DecodingLimits: Sendable, Equatable {
     public var maxBodyBytes: Int
     /// Deepest nesting of JSON arrays/objects accepted.
     public var maxDepth: Int
+    /// Object keys whose strings every decoded message shares instead of allocating its own (a
+    /// cost per message, not a limit: what is decoded is the same with any table). oslo's own
+    /// keys by default (`osloKeys`); the worker adds its objects' keys.
+    public var sharedKeys: JSONKeyTable
 
-    public init(maxBodyBytes: Int = 16 * 1024 * 1024, maxDepth: Int = 256) {
+    /// oslo.messaging's own keys: the envelope's, requests', replies' and notifications', and the
+    /// known `_context_*` keys.
+    public static let osloKeys = RequestContext.wireKeys.adding(
+        [RPCEnvelope.versionKey, RPCEnvelope.messageKey] + RPCRequest.interpretedKeys + OsloNotification.interpretedKeys
+            + ["result", "failure", "ending"])
+
+    public init(maxBodyBytes: Int = 16 * 1024 * 1024, maxDepth: Int = 256, sharedKeys: JSONKeyTable = DecodingLimits.osloKeys) {
         self.maxBodyBytes = maxBodyBytes
         self.maxDepth = maxDepth
+        self.sharedKeys = sharedKeys
     }
 
     public static let `default` = DecodingLimits()

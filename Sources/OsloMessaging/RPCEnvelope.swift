@@ -47,7 +47,7 @@ public enum RPCEnvelope {
         guard size <= limits.maxBodyBytes else { throw .tooLarge(size: size, limit: limits.maxBodyBytes) }
         let document: JSONValue
         do {
-            document = try JSONValue(parsing: body, depthLimit: limits.maxDepth)
+            document = try JSONValue(parsing: body, depthLimit: limits.maxDepth, keys: limits.sharedKeys)
         } catch {
             if error.reason == .invalidUTF8 { throw .invalidUTF8(offset: error.offset, inEnvelopedMessage: false) }
             throw .notJSON(error, inEnvelopedMessage: false)
@@ -67,7 +67,7 @@ public enum RPCEnvelope {
         }
         let inner: JSONValue
         do {
-            inner = try JSONValue(parsing: text, depthLimit: limits.maxDepth)
+            inner = try JSONValue(parsing: text, depthLimit: limits.maxDepth, keys: limits.sharedKeys)
         } catch {
             if error.reason == .invalidUTF8 { throw .invalidUTF8(offset: error.offset, inEnvelopedMessage: true) }
             throw .notJSON(error, inEnvelopedMessage: true)

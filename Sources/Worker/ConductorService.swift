@@ -112,9 +112,12 @@ public actor ConductorService {
                                             maxConcurrency: options.periodicMaxConcurrency, shard: shard,
                                             leases: reliability?.leases, logger: logger)
         self.heartbeat = ServiceHeartbeat(store: store, host: options.host, logger: logger)
+        // Requests carry Magnum's objects: their keys' strings are shared, as oslo's are.
+        var serverOptions = rpcOptions
+        serverOptions.limits.sharedKeys = rpcOptions.limits.sharedKeys.adding(ObjectRegistry.magnum.wireKeys)
         self.server = RPCServer(transport: transport,
                                 target: RPCTarget(exchange: options.controlExchange, topic: options.topic, server: options.host),
-                                dispatcher: dispatcher, options: rpcOptions, logger: logger)
+                                dispatcher: dispatcher, options: serverOptions, logger: logger)
         self.scheduler = PeriodicTaskScheduler(clock: effectiveClock, logger: logger)
     }
 

@@ -19,6 +19,38 @@ import Testing
         #expect(context.unknownKeys.isEmpty)
     }
 
+    @Test func contextKeysNextToKnownOnesAreKeptAsSent() throws {
+        // Known long names (shared strings) and keys that look like them: prefixes, one byte
+        // more or different, an escaped spelling of a known key.
+        let body = Array(#"{"oslo.version": "2.0", "oslo.message": "{\"method\": \"m\", \"args\": {}, "#.utf8)
+            + Array(#"\"_context_global_request_id\": 1, \"_context_global_request_i\": 2, "#.utf8)
+            + Array(#"\"_context_global_request_idx\": 3, \"_context_Global_request_id\": 4, "#.utf8)
+            + Array(#"\"_context_user_domain_nam\\u0065\": 5, \"_context_is_admin_projecT\": 6}"}"#.utf8)
+        let request = try RPCRequest(body: body)
+        #expect(Array(request.context.fields.keys) == [
+            "global_request_id", "global_request_i", "global_request_idx", "Global_request_id", "user_domain_name",
+            "is_admin_projecT",
+        ])
+        #expect(request.context.fields.values.map { $0.intValue } == [1, 2, 3, 4, 5, 6])
+        #expect(request.context.globalRequestID == nil)  // 1 is not a string
+        #expect(request.context.userDomainName == nil)
+        // The prefix is matched as Python's `startswith` does, by code points: a combining mark
+        // right after it does not hide a context key, and keys that only resemble it are not ones.
+        var message: JSONObject = ["method": "m", "args": [:]]
+        message["_context_\u{301}accent"] = 7
+        message["_context"] = 8
+        message["_Context_user"] = 9
+        message["_context_"] = 10
+        let marked = try RPCRequest(message: message)
+        #expect(Array(marked.context.fields.keys) == ["\u{301}accent", ""])
+        #expect(marked.context.fields["\u{301}accent"] == .int(7))
+        #expect(Array(marked.extraFields.keys) == ["_context", "_Context_user"])
+        // The same with no shared keys at all.
+        let plain = try RPCRequest(message: RPCEnvelope.decode(body, limits: DecodingLimits(sharedKeys: .empty)).message)
+        #expect(plain.context == request.context)
+        #expect(Array(plain.context.fields.keys) == Array(request.context.fields.keys))
+    }
+
     @Test func roundTripsUnchangedWithUnknownKeys() throws {
         var message = try WireFixtures.message("cluster_create_defaults.jsonl", 0)
         message["_context_trace_info"] = ["hmac_key": "SECRET_HMAC", "base_id": "b1", "parent_id": "p1"]
