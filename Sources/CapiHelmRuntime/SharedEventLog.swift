@@ -67,7 +67,10 @@ public final class SharedEventLog: Sendable {
             var line = event.serialized(.compact)
             line.append(UInt8(ascii: "\n"))
             // A writer killed mid-line left no newline: close its line so ours starts fresh.
-            if state.offset < (try size(state.descriptor)) { line.insert(UInt8(ascii: "\n"), at: 0) }
+            if state.offset < (try size(state.descriptor)) {
+                line.insert(UInt8(ascii: "\n"), at: 0)
+                state.skippedLines += 1
+            }
             if let failure = FileDescriptorWriter.writeAll(state.descriptor, line) {
                 throw SharedEventLogError(path: path, operation: "write", errno: failure)
             }

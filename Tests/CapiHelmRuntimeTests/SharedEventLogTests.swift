@@ -84,13 +84,15 @@ import TestSupport
         #expect(try reader.catchUp() == [["n": 1]])
         #expect(try reader.catchUp().isEmpty)
         var seen: [JSONValue] = []
-        _ = try SharedEventLog(path: path).update { pending in
+        let closer = try SharedEventLog(path: path)
+        _ = try closer.update { pending in
             seen = pending
             return ["n": 3]
         }
         #expect(seen == [["n": 1]])
         #expect(try reader.catchUp() == [["n": 3]])
         #expect(reader.skippedLines == 1)
+        #expect(closer.skippedLines == 1)
     }
 
     @Test func anUnwritableDirectoryIsAStartupProblem() throws {
