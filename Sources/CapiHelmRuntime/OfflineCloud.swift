@@ -183,16 +183,16 @@ public final class OfflineCloud: OpenStackPort {
     /// Under the credentials' lock, brought up to date with the shared log: logs and applies the
     /// event `decide` makes (none: no change). Without a log, only applies it.
     func changeCredentials(_ decide: ([String: Credential]) -> JSONValue?) throws {
+        _ = try credentials.withLock { table in
+            try SharedEventLog.change(log, apply: { Self.apply($0, to: &table) }, decide: { decide(table) })
+        }
+    }
+
+    /// The credentials brought up to date with the shared log (shared lock; nothing appended).
+    func currentCredentials() throws -> [String: Credential] {
         try credentials.withLock { table in
-            guard let log else {
-                if let event = decide(table) { Self.apply(event, to: &table) }
-                return
-            }
-            let appended = try log.update { pending in
-                for event in pending { Self.apply(event, to: &table) }
-                return decide(table)
-            }
-            if let appended { Self.apply(appended, to: &table) }
+            try SharedEventLog.catchUp(log) { Self.apply($0, to: &table) }
+            return table
         }
     }
 
@@ -348,18 +348,14 @@ public final class OfflineCloud: OpenStackPort {
     }
 
     public func managedApplicationCredentialIDs(cluster: Cluster) async throws -> [String] {
-        try changeCredentials { _ in nil }
-        let ids = credentials.withLock { table in
-            table.filter { ApplicationCredentialNames.isManaged(name: $0.value.name, cluster: cluster) }.keys.sorted()
-        }
+        let ids = try currentCredentials().filter { ApplicationCredentialNames.isManaged(name: $0.value.name, cluster: cluster) }.keys.sorted()
         record("managedApplicationCredentialIDs", ["cluster": cluster.uuid.map { .string($0) } ?? .null], .array(ids.map { .string($0) }))
         return ids
     }
 
     /// Ids of the credentials made up and not deleted yet.
     public var applicationCredentialIDs: [String] {
-        try? changeCredentials { _ in nil }
-        return credentials.withLock { $0.keys.sorted() }
+        ((try? currentCredentials()) ?? credentials.withLock { $0 }).keys.sorted()
     }
 
     public func cloudEndpoint(context: RequestContext) async throws -> CloudEndpoint {

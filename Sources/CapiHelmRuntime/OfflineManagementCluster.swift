@@ -56,21 +56,15 @@ public final class OfflineManagementCluster: KubernetesPort {
 
     /// Logs (with a shared log) and applies `event`, after every event not applied yet.
     func change(_ event: JSONValue) throws {
-        try state.withLock { s in
-            guard let log else { return Self.apply(event, to: &s) }
-            let appended = try log.update { pending in
-                for other in pending { Self.apply(other, to: &s) }
-                return event
-            }
-            if let appended { Self.apply(appended, to: &s) }
+        _ = try state.withLock { s in
+            try SharedEventLog.change(log, apply: { Self.apply($0, to: &s) }, decide: { event })
         }
     }
 
     /// Applies what other processes logged since the last look.
     func catchUp() throws {
-        guard let log else { return }
         try state.withLock { s in
-            for event in try log.catchUp() { Self.apply(event, to: &s) }
+            try SharedEventLog.catchUp(log) { Self.apply($0, to: &s) }
         }
     }
 

@@ -79,6 +79,31 @@ public final class SharedEventLog: Sendable {
         }
     }
 
+    /// How each offline part changes its state, with a shared log or without one: `decide`
+    /// looks at the state (with a log, first brought up to date by `apply`ing what other
+    /// processes logged, under the exclusive lock) and makes the event of the change, or nil;
+    /// that event is logged, then applied. Whether there was one.
+    public static func change(_ log: SharedEventLog?, apply: (JSONValue) -> Void, decide: () -> JSONValue?) throws -> Bool {
+        guard let log else {
+            guard let event = decide() else { return false }
+            apply(event)
+            return true
+        }
+        let appended = try log.update { pending in
+            for event in pending { apply(event) }
+            return decide()
+        }
+        if let appended { apply(appended) }
+        return appended != nil
+    }
+
+    /// Before a read: `apply`s what other processes logged since the last look (nothing
+    /// without a log).
+    public static func catchUp(_ log: SharedEventLog?, apply: (JSONValue) -> Void) throws {
+        guard let log else { return }
+        for event in try log.catchUp() { apply(event) }
+    }
+
     func lock(_ descriptor: Int32, _ operation: Int32) throws(SharedEventLogError) {
         while flock(descriptor, operation) != 0 {
             if errno != EINTR { throw SharedEventLogError(path: path, operation: "flock", errno: errno) }

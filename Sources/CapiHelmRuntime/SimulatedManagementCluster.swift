@@ -80,24 +80,13 @@ public actor SimulatedManagementCluster {
 
     /// Applies the events other processes logged since the last look.
     func catchUp() throws {
-        guard let log else { return }
-        for event in try log.catchUp() { apply(event) }
+        try SharedEventLog.catchUp(log) { apply($0) }
     }
 
     /// Logs and applies the event `decide` makes from the state brought up to date (none: no
     /// change); whether there was one.
     func change(_ decide: () -> JSONValue?) throws -> Bool {
-        guard let log else {
-            guard let event = decide() else { return false }
-            apply(event)
-            return true
-        }
-        let appended = try log.update { pending in
-            for event in pending { apply(event) }
-            return decide()
-        }
-        if let appended { apply(appended) }
-        return appended != nil
+        try SharedEventLog.change(log, apply: { apply($0) }, decide: decide)
     }
 
     func apply(_ event: JSONValue) {
