@@ -42,18 +42,12 @@ extension ClusterFaultRuns {
             print("chaos[rabbitmq-cluster]: 3-node cluster formed in \(Int(Date().timeIntervalSince(began))) s (\(cluster.nodes.joined(separator: ", ")))")
             let phasesBegan = Date()
             #expect(cluster.url.hasPrefix("rabbit://") && cluster.url.split(separator: ",").count == 3, "\(cluster.url)")
-            let rabbit: RabbitOptions = {
-                var r = RabbitOptions()
-                r.rabbitQuorumQueue = true
-                return r
-            }()
+            let rabbit = quorumRabbit
             let database = try SharedDatabase.sqlite()
             let ledger = EffectLedger()
             let options = ReliabilityOptions(leaseTime: 3, leaseAcquireTimeout: 30, maxDeliveries: 8, periodicJitter: 0)
             let url = cluster.url
-            let clientTransport = try await FaultRuns.BrokerRestartChaosTests.transport(url: url, rabbit: rabbit)
-            let client = RPCClient(transport: clientTransport, target: RPCTarget(exchange: "magnum", topic: "magnum-conductor"),
-                                   options: RPCClientOptions(rabbit: rabbit, timeout: .seconds(60)), logger: testLogger)
+            let magnumAPI = try await BrokerClient.connect(url: url)
             let transports = Transports()
             let killed = KilledNode()
             let phase = Counter(), kills = Counter(), restarts = Counter(), failedOver = Counter()
@@ -62,9 +56,9 @@ extension ClusterFaultRuns {
             // lane of fault runs it fits again.)
             let clusters = 100
             let outcome = try await ChaosTests.phases(
-                label: "rabbitmq-cluster", clusters: clusters, database: database, ledger: ledger, client: client,
+                label: "rabbitmq-cluster", clusters: clusters, database: database, ledger: ledger, client: magnumAPI.client,
                 start: { host in
-                    let transport = try await FaultRuns.BrokerRestartChaosTests.transport(url: url, rabbit: rabbit)
+                    let transport = try await faultRunTransport(url: url)
                     transports.set(host, transport)
                     // Driver calls last a second, so requests are surely in flight when a node dies.
                     let worker = try await TestWorker.start(host: host, transport: transport, disconnect: { await transport.close() },
@@ -117,8 +111,8 @@ extension ClusterFaultRuns {
                         try await cluster.restart(node: node)
                         killed.set(nil)
                         restarts.add(1)
-                        let direct = try await FaultRuns.BrokerRestartChaosTests.transport(
-                            url: "rabbit://guest:guest@127.0.0.1:\(cluster.ports[node - 1])/", rabbit: rabbit)
+                        let direct = try await faultRunTransport(
+                            url: "rabbit://guest:guest@127.0.0.1:\(cluster.ports[node - 1])/")
                         let status = try await direct.queueStatus("magnum-conductor")
                         #expect(status.consumers == 3, "node \(node) sees \(status.consumers) consumers on magnum-conductor")
                         await direct.close()
@@ -146,18 +140,17 @@ extension ClusterFaultRuns {
             }
             #expect(poisoned.first?.first == .integer(0))
             await observer.close()
-            #expect(try await clientTransport.queueStatus("magnum-conductor").messages == 0)
+            #expect(try await magnumAPI.transport.queueStatus("magnum-conductor").messages == 0)
             for host in ["worker-a", "worker-b", "worker-c"] {
-                #expect(try await clientTransport.queueStatus("magnum-conductor.\(host)").messages == 0)
+                #expect(try await magnumAPI.transport.queueStatus("magnum-conductor.\(host)").messages == 0)
             }
             do {
-                let dead = try await clientTransport.queueStatus(DeadLetterOptions.defaultName)
+                let dead = try await magnumAPI.transport.queueStatus(DeadLetterOptions.defaultName)
                 #expect(dead.messages == 0, "\(dead.messages) message(s) in \(DeadLetterOptions.defaultName)")
             } catch let error as TransportError where error.kind == .notFound {
                 // Never declared: nothing was ever dead-lettered.
             }
-            await client.close()
-            await clientTransport.close()
+            await magnumAPI.close()
             await database.cleanup()
             await cluster.destroyAndWait()
         }

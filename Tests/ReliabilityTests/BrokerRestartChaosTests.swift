@@ -14,41 +14,21 @@ extension FaultRuns {
     /// delivered again, and the result is the same — every effect once, every status right.
     @Suite(.enabled(if: TestEnvironment.brokerEnabled, "needs RabbitMQ (tools/test)"), .serialized)
     struct BrokerRestartChaosTests {
-        static func transport(url: String, rabbit: RabbitOptions) async throws -> AMQPTransport {
-            var settings = MessagingSettings(transportURL: url, rabbit: rabbit)
-            settings.connection.heartbeatTimeoutThreshold = 10
-            settings.connection.rabbitRetryBackoff = 0
-            var configuration = try settings.amqpConfiguration()
-            configuration.connectTimeout = .seconds(10)
-            configuration.rpcTimeout = .seconds(30)
-            var options = settings.transportOptions
-            options.connectionName = "reliability-tests"
-            var logger = testLogger
-            logger.logLevel = .critical
-            return try await AMQPTransport.connect(configuration: configuration, options: options, logger: logger)
-        }
-
         @Test(.timeLimit(.minutes(8)))
         func fiveHundredCastsTwoBrokerRestartsEveryEffectOnce() async throws {
             let broker = try await TestEnvironment.startPrivateBroker()
             defer { broker.destroy() }
-            let rabbit: RabbitOptions = {
-                var r = RabbitOptions()
-                r.rabbitQuorumQueue = true
-                return r
-            }()
+            let rabbit = quorumRabbit
             let database = try SharedDatabase.sqlite()
             let ledger = EffectLedger()
             let options = ReliabilityOptions(leaseTime: 3, leaseAcquireTimeout: 30, maxDeliveries: 8, periodicJitter: 0)
-            let clientTransport = try await Self.transport(url: broker.url, rabbit: rabbit)
-            let client = RPCClient(transport: clientTransport, target: RPCTarget(exchange: "magnum", topic: "magnum-conductor"),
-                                   options: RPCClientOptions(rabbit: rabbit, timeout: .seconds(60)), logger: testLogger)
+            let magnumAPI = try await BrokerClient.connect(url: broker.url)
             let restarts = Counter()
             let url = broker.url
             let outcome = try await ClusterFaultRuns.ChaosTests.phases(
-                label: "rabbitmq", database: database, ledger: ledger, client: client,
+                label: "rabbitmq", database: database, ledger: ledger, client: magnumAPI.client,
                 start: { host in
-                    let transport = try await Self.transport(url: url, rabbit: rabbit)
+                    let transport = try await faultRunTransport(url: url)
                     // Driver calls last a second, so requests are surely in flight when the broker dies.
                     return try await TestWorker.start(host: host, transport: transport, disconnect: { await transport.close() }, rabbit: rabbit,
                                                       database: database, ledger: ledger, options: options, callDuration: .seconds(1))
@@ -72,8 +52,7 @@ extension FaultRuns {
             // The restarts did catch requests in flight: their settlements were lost with the old
             // connections and the broker delivered them again (resumed, or recognised as done).
             #expect(outcome.redelivered + outcome.resumed > 0, "the restarts interrupted nothing")
-            await client.close()
-            await clientTransport.close()
+            await magnumAPI.close()
             await database.cleanup()
         }
     }

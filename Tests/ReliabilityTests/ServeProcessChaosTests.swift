@@ -36,11 +36,7 @@ extension FaultRuns {
             try await WorkerSchema.migrate(observer.database)
             try await Fixture.createTemplate(observer)
 
-            var rabbit = RabbitOptions()
-            rabbit.rabbitQuorumQueue = true
-            let clientTransport = try await BrokerRestartChaosTests.transport(url: broker.url, rabbit: rabbit)
-            let client = RPCClient(transport: clientTransport, target: RPCTarget(exchange: "magnum", topic: "magnum-conductor"),
-                                   options: RPCClientOptions(rabbit: rabbit, timeout: .seconds(60)), logger: testLogger)
+            let magnumAPI = try await BrokerClient.connect(url: broker.url)
             let world = OfflineWorld(directory: directory.appendingPathComponent("offline-state"))
             let workers = try WorkerProcesses(directory: directory, hosts: Self.hosts, brokerURL: broker.url, databaseURL: database.url)
             defer { workers.killAll() }
@@ -52,7 +48,7 @@ extension FaultRuns {
             let refused = Counter()
             for phase in ClusterFaultRuns.ChaosTests.allPhases {
                 let mark = world.mark()
-                let sender = try await ClusterFaultRuns.ChaosTests.sendCasts(phase, clusters: Self.clusters, observer: observer, client: client, refused: refused)
+                let sender = try await ClusterFaultRuns.ChaosTests.sendCasts(phase, clusters: Self.clusters, observer: observer, client: magnumAPI.client, refused: refused)
                 // Two kills at random moments of the phase, preferably of a process in the middle
                 // of a request (one holding a cluster lease).
                 for _ in 0..<2 {
@@ -112,8 +108,7 @@ extension FaultRuns {
             print("chaos[serve, \(database.backend)]: \(kills) SIGKILLs, \(interrupted) request(s) resumed in another or the restarted process")
 
             try await workers.stopAll()
-            await client.close()
-            await clientTransport.close()
+            await magnumAPI.close()
             await observer.close()
             await database.cleanup()
             try? FileManager.default.removeItem(at: directory)

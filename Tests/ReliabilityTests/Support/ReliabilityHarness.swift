@@ -402,3 +402,45 @@ func makeClient(_ broker: InMemoryBroker) async -> RPCClient {
     RPCClient(transport: await broker.connect(), target: RPCTarget(exchange: "magnum", topic: "magnum-conductor"),
               options: RPCClientOptions(timeout: .seconds(30)), logger: testLogger)
 }
+
+/// The broker settings of the fault runs over real RabbitMQ: quorum queues, as operators running
+/// several workers configure them.
+let quorumRabbit: RabbitOptions = {
+    var rabbit = RabbitOptions()
+    rabbit.rabbitQuorumQueue = true
+    return rabbit
+}()
+
+/// A transport to a real RabbitMQ for the fault runs: oslo's reconnects, retried at once, quiet.
+func faultRunTransport(url: String, rabbit: RabbitOptions = quorumRabbit) async throws -> AMQPTransport {
+    var settings = MessagingSettings(transportURL: url, rabbit: rabbit)
+    settings.connection.heartbeatTimeoutThreshold = 10
+    settings.connection.rabbitRetryBackoff = 0
+    var configuration = try settings.amqpConfiguration()
+    configuration.connectTimeout = .seconds(10)
+    configuration.rpcTimeout = .seconds(30)
+    var options = settings.transportOptions
+    options.connectionName = "reliability-tests"
+    var logger = testLogger
+    logger.logLevel = .critical
+    return try await AMQPTransport.connect(configuration: configuration, options: options, logger: logger)
+}
+
+/// magnum-api's end of a fault run over real RabbitMQ: an `RPCClient` to the conductor's topic
+/// on a transport of its own (also used to look at the queues).
+struct BrokerClient: Sendable {
+    let transport: AMQPTransport
+    let client: RPCClient
+
+    static func connect(url: String, rabbit: RabbitOptions = quorumRabbit) async throws -> BrokerClient {
+        let transport = try await faultRunTransport(url: url, rabbit: rabbit)
+        return BrokerClient(transport: transport,
+                            client: RPCClient(transport: transport, target: RPCTarget(exchange: "magnum", topic: "magnum-conductor"),
+                                              options: RPCClientOptions(rabbit: rabbit, timeout: .seconds(60)), logger: testLogger))
+    }
+
+    func close() async {
+        await client.close()
+        await transport.close()
+    }
+}
