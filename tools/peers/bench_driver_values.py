@@ -31,13 +31,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import driver_oracle  # noqa: E402  (scratch database, object loading, config overrides)
 
 
-class Image(dict):
-    def __init__(self, d):
-        super().__init__({k: v for k, v in d.items() if k != "properties"})
-        self.id = d["id"]
-        self.properties = d.get("properties", {})
-
-
 def main():
     args = [a for i, a in enumerate(sys.argv[1:], 1) if not a.startswith("--") and sys.argv[i - 1] != "--reps"]
     path = args[0]
@@ -57,7 +50,7 @@ def main():
     ctx = mctx.RequestContext(is_admin=False, **inp["context"])
     cluster, _ = driver_oracle.make_objects(ctx, inp)
 
-    image = Image(inp["image"])
+    image = driver_oracle.Image(inp["image"])
     flavors = [types.SimpleNamespace(**f) for f in inp.get("flavors", [])]
     vtypes = [types.SimpleNamespace(name=n) for n in inp.get("volume_types", ["__DEFAULT__"])]
 
