@@ -41,6 +41,8 @@ import warnings
 
 warnings.simplefilter("ignore")
 
+import magnum_parts  # noqa: E402  (Magnum's conductor endpoints, offline Nova and Cinder managers)
+
 
 def usage_now():
     r = resource.getrusage(resource.RUSAGE_SELF)
@@ -62,20 +64,13 @@ def install_fakes(cloud, render_dir, helm_calls, lock):
     from magnum.common import clients, neutron
     from magnum_capi_helm import driver, helm, kubernetes
 
-    flavors = [types.SimpleNamespace(**f) for f in cloud["flavors"]]
-    vtypes = [types.SimpleNamespace(name=n) for n in cloud["volume_types"]]
+    # Made once, as the managers' data were before (the reference must not do extra work).
+    nova = types.SimpleNamespace(flavors=magnum_parts.Flavors(cloud["flavors"]))
+    cinder = types.SimpleNamespace(volume_types=magnum_parts.VolumeTypes(cloud["volume_types"]))
     images = [Image(i) for i in cloud["images"]]
     networks = {n["name"]: n for n in cloud["networks"]}
     subnets = {s["name"]: s["id"] for s in cloud["subnets"]}
     counter = [0]
-
-    class Flavors:
-        def list(self, min_ram=None):
-            return [f for f in flavors if f.ram >= (min_ram or 0)]
-
-    class VolumeTypes:
-        def list(self):
-            return vtypes
 
     class Images:
         def get(self, ident):
@@ -93,10 +88,10 @@ def install_fakes(cloud, render_dir, helm_calls, lock):
             self.context = context
 
         def nova(self):
-            return types.SimpleNamespace(flavors=Flavors())
+            return nova
 
         def cinder(self):
-            return types.SimpleNamespace(volume_types=VolumeTypes())
+            return cinder
 
         def glance(self):
             # glanceclient's shape; lookups go through api_utils.get_openstack_resource (below).
@@ -218,9 +213,7 @@ def main():
     install_fakes(cloud, render_dir, helm_calls, lock)
 
     from magnum.common import rpc_service, short_id
-    from magnum.conductor.handlers import ca_conductor, cluster_conductor, conductor_listener
-    from magnum.conductor.handlers import credential_conductor, federation_conductor
-    from magnum.conductor.handlers import indirection_api, nodegroup_conductor
+    from magnum.conductor.handlers import cluster_conductor
     from magnum.drivers.common import driver as driver_module
     # What magnum-conductor does at start: load the drivers' entry points.
     [ep.name for ep, _ in driver_module.Driver.load_entry_points()]
@@ -236,15 +229,7 @@ def main():
             failures.append("cluster %s: %s: %s" % (cluster.uuid, type(e).__name__, str(e)[:300]))
             raise
     cluster_conductor.Handler.cluster_create = cluster_create
-    endpoints = [
-        indirection_api.Handler(),
-        cluster_conductor.Handler(),
-        conductor_listener.Handler(),
-        credential_conductor.Handler(),
-        ca_conductor.Handler(),
-        federation_conductor.Handler(),
-        nodegroup_conductor.Handler(),
-    ]
+    endpoints = magnum_parts.conductor_endpoints()
     service = rpc_service.Service.create(CONF.conductor.topic, short_id.generate_id(), endpoints,
                                          binary="magnum-conductor")
     cpu_start = usage_now()[0]

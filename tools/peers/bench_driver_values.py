@@ -29,6 +29,7 @@ from unittest import mock
 warnings.simplefilter("ignore")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import driver_oracle  # noqa: E402  (scratch database, object loading, config overrides)
+import magnum_parts  # noqa: E402  (offline Nova and Cinder managers)
 
 
 def main():
@@ -51,17 +52,8 @@ def main():
     cluster, _ = driver_oracle.make_objects(ctx, inp)
 
     image = driver_oracle.Image(inp["image"])
-    flavors = [types.SimpleNamespace(**f) for f in inp.get("flavors", [])]
-    vtypes = [types.SimpleNamespace(name=n) for n in inp.get("volume_types", ["__DEFAULT__"])]
-
-    class Flavors:
-        def list(self, min_ram=None):
-            return [f for f in flavors if f.ram >= (min_ram or 0)]
-
-    class VolumeTypes:
-        def list(self):
-            return vtypes
-
+    nova = types.SimpleNamespace(flavors=magnum_parts.Flavors(inp.get("flavors", [])))
+    cinder = types.SimpleNamespace(volume_types=magnum_parts.VolumeTypes(inp.get("volume_types", ["__DEFAULT__"])))
     class Images:
         def get(self, ident):
             return image
@@ -71,10 +63,10 @@ def main():
             pass
 
         def nova(self):
-            return types.SimpleNamespace(flavors=Flavors())
+            return nova
 
         def cinder(self):
-            return types.SimpleNamespace(volume_types=VolumeTypes())
+            return cinder
 
         def glance(self):
             return types.SimpleNamespace(images=Images())

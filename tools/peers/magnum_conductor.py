@@ -333,23 +333,9 @@ def conductor(req):
     import oslo_messaging
     from oslo_messaging.rpc import dispatcher as rpc_dispatcher
     from magnum.common import rpc
-    from magnum.conductor.handlers import ca_conductor
-    from magnum.conductor.handlers import cluster_conductor
-    from magnum.conductor.handlers import conductor_listener
-    from magnum.conductor.handlers import credential_conductor
-    from magnum.conductor.handlers import federation_conductor
-    from magnum.conductor.handlers import indirection_api
-    from magnum.conductor.handlers import nodegroup_conductor
     from magnum.objects import base
-    endpoints = [
-        indirection_api.Handler(),
-        cluster_conductor.Handler(),
-        conductor_listener.Handler(),
-        credential_conductor.Handler(),
-        ca_conductor.Handler(),
-        federation_conductor.Handler(),
-        nodegroup_conductor.Handler(),
-    ]
+    import magnum_parts
+    endpoints = magnum_parts.conductor_endpoints()
     serializer = rpc.RequestContextSerializer(base.MagnumObjectSerializer())
     dispatcher = rpc_dispatcher.RPCDispatcher(endpoints, serializer, rpc_dispatcher.DefaultRPCAccessPolicy)
     notifications()
@@ -503,6 +489,7 @@ def serve():
     from magnum.conductor.handlers import ca_conductor, cluster_conductor, conductor_listener  # noqa: F401
     from magnum.conductor.handlers import credential_conductor, federation_conductor  # noqa: F401
     from magnum.conductor.handlers import indirection_api, nodegroup_conductor  # noqa: F401
+    import magnum_parts  # noqa: F401
     from magnum.service import periodic as periodic_module  # noqa: F401
     from oslo_db.sqlalchemy import enginefacade  # noqa: F401
     import sqlalchemy  # noqa: F401
