@@ -11,28 +11,6 @@ import TestSupport
 /// in-memory broker and the test's own copies share its process).
 @Suite("serve under fuzzed envelopes")
 struct ServeFuzzMemoryTests {
-    /// `VmRSS` and `VmHWM` of a process, KiB.
-    static func memory(of pid: Int32) -> (resident: Int, peak: Int) {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (-1, -1) }
-        func field(_ name: String) -> Int {
-            for line in text.split(separator: "\n") where line.hasPrefix(name) {
-                return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
-            }
-            return -1
-        }
-        return (field("VmRSS:"), field("VmHWM:"))
-    }
-
-    /// Messages in `queue` (ready and unacknowledged), from rabbitmqctl.
-    static func messages(in queue: String, broker: TestEnvironment.Broker) async throws -> Int? {
-        let output = try await broker.rabbitmqctl("list_queues", "-q", "name", "messages")
-        for line in output.split(separator: "\n") {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            if fields.count == 2, fields[0] == queue { return Int(fields[1]) }
-        }
-        return nil
-    }
-
     @Test("serve stays up under 10,000 fuzzed envelopes and its resident size stays flat from the 5,000th to the 10,000th",
           .enabled(if: TestEnvironment.brokerEnabled), .timeLimit(.minutes(10)))
     func residentSizeStaysFlat() async throws {
@@ -74,18 +52,18 @@ struct ServeFuzzMemoryTests {
                 published += batch.count
             }
             let deadline = Date().addingTimeInterval(300)
-            while try await Self.messages(in: topic, broker: broker) != 0 {
+            while try await broker.queueMessages()[topic] != 0 {
                 try #require(worker.isRunning, "serve died:\n\(workerLog().suffix(3000))")
                 try #require(Date() < deadline, "messages still queued after 300 s")
                 try await Task.sleep(for: .milliseconds(500))
             }
         }
 
-        let start = Self.memory(of: worker.pid)
+        let start = ProcessMemory.of(worker.pid)
         try await run(upTo: 5_000)
-        let middle = Self.memory(of: worker.pid)
+        let middle = ProcessMemory.of(worker.pid)
         try await run(upTo: 10_000)
-        let end = Self.memory(of: worker.pid)
+        let end = ProcessMemory.of(worker.pid)
         print("serve fuzz: VmRSS \(start.resident) KiB at start, \(middle.resident) KiB after 5,000, \(end.resident) KiB after 10,000 (peak \(end.peak) KiB)")
 
         // Still answering.

@@ -95,11 +95,9 @@ extension FaultRuns {
             #expect(state.credentials.isEmpty, "application credentials left: \(state.credentials.sorted { $0.key < $1.key }.prefix(5))")
             #expect(state.skippedLines == 0)
             // Nothing dead-lettered, nothing left on the conductor's queues.
-            let queues = try await broker.rabbitmqctl("list_queues", "-q", "name", "messages")
-            for line in queues.split(separator: "\n") {
-                let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-                guard fields.count == 2, fields[0].hasPrefix("magnum-conductor") || fields[0].contains("dead-letter") else { continue }
-                #expect(fields[1] == "0", "\(line)")
+            for (queue, messages) in try await broker.queueMessages()
+            where queue.hasPrefix("magnum-conductor") || queue.contains("dead-letter") {
+                #expect(messages == 0, "\(queue): \(messages)")
             }
             for log in workers.logs() {
                 #expect(!log.text.contains("dead-letter"), "\(log.name) dead-lettered a request:\n\(log.text.suffix(2000))")

@@ -108,3 +108,17 @@ extension TestEnvironment {
         }
     }
 }
+
+extension TestEnvironment.Broker {
+    /// Messages in each queue of the node (ready and unacknowledged), from `rabbitmqctl
+    /// list_queues`.
+    public func queueMessages() async throws -> [String: Int] {
+        let output = try await rabbitmqctl("list_queues", "-q", "name", "messages")
+        var counts: [String: Int] = [:]
+        for line in output.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count == 2, let count = Int(fields[1]) { counts[String(fields[0])] = count }
+        }
+        return counts
+    }
+}

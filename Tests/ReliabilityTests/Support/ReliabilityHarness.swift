@@ -302,13 +302,7 @@ enum Fixture {
 }
 
 /// Resident set size of this process, in KiB (`/proc/self/status`).
-func residentKiB() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
-    }
-    return -1
-}
+func residentKiB() -> Int { ProcessMemory.of().resident }
 
 /// Polls `condition` every 20 ms up to `seconds`.
 func eventually(_ seconds: Double = 60, _ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
