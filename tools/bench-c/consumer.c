@@ -1,7 +1,10 @@
 // The baseline for tools/bench: drains N messages from a queue with librabbitmq used the
 // ordinary way (amqp_consume_message, then amqp_basic_ack for each message, with a prefetch),
 // and prints the rate and the CPU time per message. Usage:
-//   consumer HOST PORT QUEUE COUNT PREFETCH
+//   consumer HOST PORT QUEUE COUNT PREFETCH [decode]
+// With `decode`, each message is also decoded as an oslo.messaging server must before it can
+// dispatch (oslo_decode.h: envelope, inner message, context keys split out) before it is acked:
+// the floor for a server that decodes, measured on the same broker as the worker.
 // Credentials: guest/guest (the throwaway broker of tools/broker).
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -10,6 +13,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include "oslo_decode.h"
 
 static void die_reply(amqp_rpc_reply_t reply, const char *what) {
   if (reply.reply_type == AMQP_RESPONSE_NORMAL) return;
@@ -25,10 +30,11 @@ static double now_seconds(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: %s HOST PORT QUEUE COUNT PREFETCH\n", argv[0]);
+  if (argc != 6 && !(argc == 7 && strcmp(argv[6], "decode") == 0)) {
+    fprintf(stderr, "usage: %s HOST PORT QUEUE COUNT PREFETCH [decode]\n", argv[0]);
     return 2;
   }
+  int decode = argc == 7;
   const char *host = argv[1];
   int port = atoi(argv[2]);
   const char *queue = argv[3];
@@ -59,6 +65,14 @@ int main(int argc, char **argv) {
     die_reply(reply, "consume_message");
     if (received == 0) start = now_seconds();
     bytes += envelope.message.body.len;
+    if (decode) {
+      oslo_request request;
+      if (oslo_decode(envelope.message.body.bytes, envelope.message.body.len, &request) != 0) {
+        fprintf(stderr, "consumer: message %ld is not an oslo request\n", received);
+        return 1;
+      }
+      oslo_request_free(&request);
+    }
     if (amqp_basic_ack(conn, 1, envelope.delivery_tag, 0) != AMQP_STATUS_OK) {
       fprintf(stderr, "consumer: basic.ack failed\n");
       return 1;
