@@ -150,12 +150,31 @@ public final class AMQPChannel: Sendable {
             exchange: exchange, routingKey: routingKey, mandatory: mandatory, properties: properties, body: body)
         do {
             return try await withCheckedThrowingContinuation { continuation in
-                if !core.connection.submit(.publish(core, message, continuation)) {
+                if !core.connection.submit(.publish(core, message, .task(continuation))) {
                     continuation.resume(throwing: core.unavailableError())
                 }
             }
         } catch {
             throw AMQPError.wrap(error)
+        }
+    }
+
+    /// Publishes without waiting: `completion` is called once with what `publish` would
+    /// return or throw. It runs on the connection thread (or at once on the caller's, when the
+    /// channel is closed or the connection down), so it must be quick and must not block; no task
+    /// is resumed for the broker's answer. Needs `enableConfirms()`.
+    public func publish(
+        _ body: [UInt8], exchange: String = "", routingKey: String, properties: AMQPProperties = AMQPProperties(),
+        mandatory: Bool = false, completion: @escaping @Sendable (Result<PublishOutcome, AMQPError>) -> Void
+    ) {
+        if let error = core.closedError {
+            completion(.failure(error))
+            return
+        }
+        let message = OutgoingMessage(
+            exchange: exchange, routingKey: routingKey, mandatory: mandatory, properties: properties, body: body)
+        if !core.connection.submit(.publish(core, message, .callback(completion))) {
+            completion(.failure(core.unavailableError()))
         }
     }
 
@@ -170,7 +189,7 @@ public final class AMQPChannel: Sendable {
         guard core.connection.connected.load(ordering: .relaxed) else { throw core.unavailableError() }
         let message = OutgoingMessage(
             exchange: exchange, routingKey: routingKey, mandatory: mandatory, properties: properties, body: body)
-        guard core.connection.submit(.publish(core, message, nil)) else { throw core.unavailableError() }
+        guard core.connection.submit(.publish(core, message, .none)) else { throw core.unavailableError() }
     }
 
     /// `mandatory` messages the broker returned that no `publish` call is waiting for

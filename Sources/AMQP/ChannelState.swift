@@ -71,7 +71,7 @@ struct PendingConfirm {
     let routingKey: String
     let mandatory: Bool
     let body: [UInt8]
-    let continuation: CheckedContinuation<PublishOutcome, any Error>?
+    let completion: PublishCompletion
     var returned: ReturnedMessage?
 }
 

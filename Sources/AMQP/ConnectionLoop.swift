@@ -18,7 +18,7 @@ final class ConnectionLoop: @unchecked Sendable {
     // @unchecked: every mutable property below is used only on the connection thread; the
     // instance crosses to that thread once, when it starts.
 
-    private let core: ConnectionCore
+    let core: ConnectionCore
     private let configuration: AMQPConfiguration
     private var logger: Logger
     private let pool = ScratchPool()
@@ -28,7 +28,7 @@ final class ConnectionLoop: @unchecked Sendable {
     private var inbox: [Command] = []
     private var epochCounter: UInt64 = 0
     private var blocked = false
-    private var held = Deque<(ChannelState, OutgoingMessage, CheckedContinuation<PublishOutcome, any Error>?)>()
+    private var held = Deque<(ChannelState, OutgoingMessage, PublishCompletion)>()
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private var closing = false
     private let endpoints: [Endpoint]
@@ -59,7 +59,9 @@ final class ConnectionLoop: @unchecked Sendable {
             { argument in
                 guard let argument else { return nil }
                 let loop = Unmanaged<ConnectionLoop>.fromOpaque(argument).takeRetainedValue()
+                loop.core.ownership.lock()
                 loop.run()
+                loop.core.ownership.unlock()
                 return nil
             }, unmanaged.toOpaque())
         guard result == 0 else {
@@ -99,6 +101,7 @@ final class ConnectionLoop: @unchecked Sendable {
         initialConnect?.resume()
         initialConnect = nil
         core.events.emit(.connected(endpoint: session.endpoint.address))
+        core.attach(self)
         mainLoop()
         shutdown()
     }
@@ -155,8 +158,40 @@ final class ConnectionLoop: @unchecked Sendable {
             pollfd(fd: current.fd, events: Int16(POLLIN), revents: 0),
             pollfd(fd: core.wakeReadFD, events: Int16(POLLIN), revents: 0),
         ]
-        let result = poll(&fds, 2, pollTimeoutMilliseconds())
+        let timeout = pollTimeoutMilliseconds()
+        // Callers may run publishes and settlements while this thread sleeps (see ConnectionCore).
+        core.ownership.unlock()
+        let result = poll(&fds, 2, timeout)
+        core.ownership.lock()
         core.endSleep(drainPipe: result > 0 && fds[1].revents != 0)
+    }
+
+    /// Run by a caller that queued a publish or a settlement while this thread sleeps in
+    /// `poll()`: runs every queued command on the caller's thread and sends the acks, as a turn
+    /// of the loop would (replies from the broker are read by the loop when it wakes). Wakes the
+    /// thread when a command needs it (a request whose answer has a deadline, close) or the
+    /// connection was lost. False when the thread holds the lock (it is waking up): the caller
+    /// wakes it instead.
+    func runCommandsWhileAsleep() -> Bool {
+        guard core.ownership.tryLock() else { return false }
+        var wake = false
+        repeat {
+            core.takeCommands(into: &inbox)
+            core.commandsRunWhileAsleep.wrappingAdd(inbox.count, ordering: .relaxed)
+            for command in inbox {
+                switch command {
+                case .publish, .settle: break
+                case .request, .close: wake = true
+                }
+                process(command)
+            }
+            inbox.removeAll(keepingCapacity: true)
+            if session != nil { flushAcks() }
+        } while !core.finishRunningWhileAsleep()
+        if session == nil || closing { wake = true }
+        core.ownership.unlock()
+        if wake { core.wakeThread() }
+        return true
     }
 
     private func pollTimeoutMilliseconds() -> Int32 {
@@ -208,8 +243,8 @@ final class ConnectionLoop: @unchecked Sendable {
             if let waiter { closeWaiters.append(waiter) }
         case .request(let channelCore, let request, let continuation):
             handleRequest(channelCore, request, continuation)
-        case .publish(let channelCore, let message, let continuation):
-            handlePublish(channelCore, message, continuation)
+        case .publish(let channelCore, let message, let completion):
+            handlePublish(channelCore, message, completion)
         case .settle(let channelCore, let epoch, let tag, let settlement):
             handleSettle(channelCore, epoch: epoch, tag: tag, settlement)
         }
@@ -297,12 +332,12 @@ final class ConnectionLoop: @unchecked Sendable {
     }
 
     private func handlePublish(
-        _ channelCore: ChannelCore, _ message: OutgoingMessage, _ continuation: CheckedContinuation<PublishOutcome, any Error>?
+        _ channelCore: ChannelCore, _ message: OutgoingMessage, _ completion: PublishCompletion
     ) {
         guard let channel = channel(for: channelCore), channel.status == .open, session != nil else {
             let error = channelCore.closedError ?? (session == nil ? notConnected() : channelCore.unavailableError())
-            if let continuation {
-                continuation.resume(throwing: error)
+            if completion.isHeard {
+                completion.resume(throwing: error)
             } else {
                 logger.warning(
                     "unconfirmed publish dropped: its channel is not open",
@@ -310,23 +345,21 @@ final class ConnectionLoop: @unchecked Sendable {
             }
             return
         }
-        if continuation != nil && !channel.confirmMode {
-            continuation?.resume(
+        if completion.isHeard && !channel.confirmMode {
+            completion.resume(
                 throwing: AMQPError(.invalidUsage, "channel \(channel.id) is not in confirm mode: call enableConfirms() first"))
             return
         }
         if blocked {
-            held.append((channel, message, continuation))
+            held.append((channel, message, completion))
             return
         }
-        send(message, on: channel, continuation)
+        send(message, on: channel, completion)
     }
 
-    private func send(
-        _ message: OutgoingMessage, on channel: ChannelState, _ continuation: CheckedContinuation<PublishOutcome, any Error>?
-    ) {
+    private func send(_ message: OutgoingMessage, on channel: ChannelState, _ completion: PublishCompletion) {
         guard let current = session else {
-            continuation?.resume(throwing: notConnected())
+            completion.resume(throwing: notConnected())
             return
         }
         let status = current.publish(
@@ -334,7 +367,7 @@ final class ConnectionLoop: @unchecked Sendable {
             properties: message.properties, body: message.body, pool: pool)
         guard status == AMQP_STATUS_OK.rawValue else {
             let error = current.lostError(status, while: "publishing")
-            continuation?.resume(throwing: error)
+            completion.resume(throwing: error)
             connectionLost(error)
             return
         }
@@ -342,7 +375,7 @@ final class ConnectionLoop: @unchecked Sendable {
             channel.unconfirmed.append(
                 PendingConfirm(
                     seq: channel.nextPublishSeq, exchange: message.exchange, routingKey: message.routingKey,
-                    mandatory: message.mandatory, body: message.body, continuation: continuation))
+                    mandatory: message.mandatory, body: message.body, completion: completion))
             channel.nextPublishSeq += 1
         }
     }
@@ -511,11 +544,11 @@ final class ConnectionLoop: @unchecked Sendable {
             blocked = false
             logger.info("the broker has unblocked the connection")
             core.events.emit(.unblocked)
-            while !blocked, session != nil, let (channel, message, continuation) = held.popFirst() {
+            while !blocked, session != nil, let (channel, message, completion) = held.popFirst() {
                 if self.channel(for: channel.core) != nil, channel.status == .open {
-                    send(message, on: channel, continuation)
+                    send(message, on: channel, completion)
                 } else {
-                    continuation?.resume(throwing: channel.core.unavailableError())
+                    completion.resume(throwing: channel.core.unavailableError())
                 }
             }
         default:
@@ -731,7 +764,7 @@ final class ConnectionLoop: @unchecked Sendable {
                })
             {
                 channel.unconfirmed[i].returned = message
-                if channel.unconfirmed[i].continuation == nil { channel.core.returnsContinuation.yield(message) }
+                if !channel.unconfirmed[i].completion.isHeard { channel.core.returnsContinuation.yield(message) }
             } else {
                 channel.core.returnsContinuation.yield(message)
             }
@@ -741,8 +774,8 @@ final class ConnectionLoop: @unchecked Sendable {
     private func confirm(_ channel: ChannelState, tag: UInt64, multiple: Bool, nacked: Bool) {
         func resolve(_ entry: PendingConfirm) {
             let outcome: PublishOutcome = nacked ? .nacked : entry.returned.map { .returned($0) } ?? .confirmed
-            if let continuation = entry.continuation {
-                continuation.resume(returning: outcome)
+            if entry.completion.isHeard {
+                entry.completion.resume(returning: outcome)
             } else if nacked {
                 logger.warning(
                     "the broker refused an unconfirmed publish (basic.nack)",
@@ -772,7 +805,7 @@ final class ConnectionLoop: @unchecked Sendable {
         for request in channel.pending { request.continuation?.resume(throwing: failure) }
         channel.pending.removeAll()
         for entry in channel.unconfirmed {
-            entry.continuation?.resume(
+            entry.completion.resume(
                 throwing: AMQPError(
                     failure.kind, "channel \(channel.id) closed before the broker confirmed the publish: \(failure.message)",
                     endpoint: failure.endpoint, replyCode: failure.replyCode, replyText: failure.replyText))
@@ -780,7 +813,7 @@ final class ConnectionLoop: @unchecked Sendable {
         channel.unconfirmed.removeAll()
         held.removeAll { entry in
             guard entry.0 === channel else { return false }
-            entry.2?.resume(throwing: failure)
+            entry.2.resume(throwing: failure)
             return true
         }
         for tag in channel.consumerOrder {
@@ -811,7 +844,7 @@ final class ConnectionLoop: @unchecked Sendable {
             channel.epoch = 0
             for request in channel.pending { request.continuation?.resume(throwing: error) }
             channel.pending.removeAll()
-            for entry in channel.unconfirmed { entry.continuation?.resume(throwing: unconfirmedError) }
+            for entry in channel.unconfirmed { entry.completion.resume(throwing: unconfirmedError) }
             channel.unconfirmed.removeAll()
             channel.content.reset()
             channel.unacked.removeAll()
@@ -827,7 +860,7 @@ final class ConnectionLoop: @unchecked Sendable {
                 break
             }
         }
-        while let (_, _, continuation) = held.popFirst() { continuation?.resume(throwing: unconfirmedError) }
+        while let (_, _, completion) = held.popFirst() { completion.resume(throwing: unconfirmedError) }
         core.events.emit(.disconnected(error))
     }
 
@@ -984,6 +1017,7 @@ final class ConnectionLoop: @unchecked Sendable {
     // MARK: - Shutdown
 
     private func shutdown() {
+        core.attach(nil)
         if let current = session {
             flushAcks()
             current.closeGracefully()
@@ -998,14 +1032,14 @@ final class ConnectionLoop: @unchecked Sendable {
             channel.core.markClosed(closed)
             finishChannel(channel, error: nil)
         }
-        while let (_, _, continuation) = held.popFirst() { continuation?.resume(throwing: closed) }
+        while let (_, _, completion) = held.popFirst() { completion.resume(throwing: closed) }
         for command in core.terminate() {
             switch command {
             case .close(let waiter): waiter?.resume()
             case .request(let channelCore, let request, let continuation):
                 if case .channelOpen = request { core.releaseChannelID(channelCore.id) }
                 continuation.resume(throwing: closed)
-            case .publish(_, _, let continuation): continuation?.resume(throwing: closed)
+            case .publish(_, _, let completion): completion.resume(throwing: closed)
             case .settle: break
             }
         }

@@ -29,3 +29,34 @@ public struct ReturnedMessage: Sendable, Hashable {
         self.body = body
     }
 }
+
+/// Who learns how a publish ended: a task waiting for it, a callback run on the connection
+/// thread (so that the publisher need not wait, and no task is woken for the answer), or nobody
+/// (a publish without confirm; returned messages then go to `returnedMessages`).
+enum PublishCompletion: Sendable {
+    case none
+    case task(CheckedContinuation<PublishOutcome, any Error>)
+    case callback(@Sendable (Result<PublishOutcome, AMQPError>) -> Void)
+
+    /// Whether anyone hears the outcome.
+    var isHeard: Bool {
+        if case .none = self { return false }
+        return true
+    }
+
+    func resume(returning outcome: PublishOutcome) {
+        switch self {
+        case .none: break
+        case .task(let continuation): continuation.resume(returning: outcome)
+        case .callback(let callback): callback(.success(outcome))
+        }
+    }
+
+    func resume(throwing error: AMQPError) {
+        switch self {
+        case .none: break
+        case .task(let continuation): continuation.resume(throwing: error)
+        case .callback(let callback): callback(.failure(error))
+        }
+    }
+}
