@@ -260,6 +260,44 @@ public final class AMQPTransport: MessageTransport {
         }
     }
 
+    /// Hands the message to the sending connection and returns; `outcome` runs on its thread when
+    /// the broker answers, so no task waits for the confirm. When the connection or the shared
+    /// channel is not usable (or is lost before the answer) this falls back to the waiting
+    /// `publish`, with its waits for a reconnect and its fresh channel.
+    public func publish(_ message: OutgoingMessage,
+                        outcome: @escaping @Sendable (Result<PublishOutcome, any Error>) -> Void) {
+        guard let channel = publishSlot.openChannel, sender.isConnected, !isClosed else {
+            publishWaiting(message, outcome: outcome)
+            return
+        }
+        channel.publish(message.body, exchange: message.exchange, routingKey: message.routingKey,
+                        properties: AMQPMapping.amqpProperties(message.properties), mandatory: message.mandatory) {
+            [self] result in
+            switch result {
+            case .success(.confirmed):
+                outcome(.success(.accepted))
+            case .success(.returned(let returned)):
+                outcome(.success(.returned(replyCode: Int(returned.replyCode), replyText: returned.replyText)))
+            case .success(.nacked):
+                outcome(.failure(TransportError(
+                    .publishRefused,
+                    "publish to exchange '\(message.exchange)' with routing key '\(message.routingKey)': the broker refused the message (basic.nack)")))
+            case .failure(let error) where (error.kind == .connectionClosed || error.kind == .channelClosed) && !isClosed:
+                publishWaiting(message, outcome: outcome)
+            case .failure(let error):
+                outcome(.failure(AMQPMapping.transportError(
+                    error, "publish to exchange '\(message.exchange)' with routing key '\(message.routingKey)'")))
+            }
+        }
+    }
+
+    private func publishWaiting(_ message: OutgoingMessage,
+                                outcome: @escaping @Sendable (Result<PublishOutcome, any Error>) -> Void) {
+        Task {
+            do { outcome(.success(try await publish(message))) } catch { outcome(.failure(error)) }
+        }
+    }
+
     // MARK: Consuming
 
     public func consume(_ request: ConsumeRequest) async throws -> Subscription {
@@ -385,6 +423,12 @@ final class ChannelSlot: Sendable {
     init(connection: AMQPConnection, confirms: Bool) {
         self.connection = connection
         self.confirms = confirms
+    }
+
+    /// The shared channel when it is open right now.
+    var openChannel: AMQPChannel? {
+        guard let channel = current.withLock({ $0 }), channel.isOpen else { return nil }
+        return channel
     }
 
     func channel() async throws(AMQPError) -> AMQPChannel {

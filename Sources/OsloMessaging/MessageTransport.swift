@@ -22,6 +22,20 @@ public protocol MessageTransport: Sendable {
     func consume(_ request: ConsumeRequest) async throws -> Subscription
     /// `basic.publish`. With `mandatory`, a message no queue takes is reported as `.returned`.
     func publish(_ message: OutgoingMessage) async throws -> PublishOutcome
+    /// `publish` for a publisher that does not wait for the broker's answer: `outcome` is called
+    /// once with what `publish` returns or throws, on whatever thread learns it, so it must be
+    /// quick and must not block.
+    func publish(_ message: OutgoingMessage, outcome: @escaping @Sendable (Result<PublishOutcome, any Error>) -> Void)
+}
+
+extension MessageTransport {
+    /// Runs the waiting `publish` in a task of its own.
+    public func publish(_ message: OutgoingMessage,
+                        outcome: @escaping @Sendable (Result<PublishOutcome, any Error>) -> Void) {
+        Task {
+            do { outcome(.success(try await publish(message))) } catch { outcome(.failure(error)) }
+        }
+    }
 }
 
 /// AMQP exchange types oslo uses (`""`, the default exchange, is direct and always exists).

@@ -314,9 +314,21 @@ struct RPCRequestProcessor: Sendable {
                 method: request.method, isCall: request.isCall, msgID: request.msgID, uniqueID: request.uniqueID,
                 error: failure, redelivered: delivery.redelivered, deliveryCount: delivery.deliveryCount))
         }
+        let observer = options.observer
+        let observe = { @Sendable [method = request.method, isCall = request.isCall, outcome = failure == nil, settlement] in
+            observer?(RPCRequestObservation(method: method, isCall: isCall, outcome: outcome ? .success : .failure,
+                                            settlement: settlement, duration: ContinuousClock.now - started))
+        }
         if request.isCall, settlement != .requeue, let msgID = request.msgID, let replyQueue = request.replyQueue {
             let reply = RPCReply(result: failure == nil ? result : .null, failure: failure.map(RemoteFailure.init(error:)),
                                  ending: true, msgID: msgID, uniqueID: Identifiers.uuidHex())
+            if policy.timing == .beforeDispatch {
+                // Settled already: nothing here depends on the broker's answer to the reply, so the
+                // handler is done once the reply is handed over (no task waits for its confirm);
+                // the answer is counted and logged, and the request observed, when it comes.
+                sendReply(reply, to: replyQueue, logger: log) { _ in observe() }
+                return
+            }
             await sendReply(reply, to: replyQueue, logger: log)
         } else if !request.isCall, request.msgID != nil {
             log.warning("request has _msg_id but no _reply_q; no reply sent")
@@ -337,9 +349,7 @@ struct RPCRequestProcessor: Sendable {
                 }
             }
         }
-        options.observer?(RPCRequestObservation(method: request.method, isCall: request.isCall,
-                                                outcome: failure == nil ? .success : .failure, settlement: settlement,
-                                                duration: ContinuousClock.now - started))
+        observe()
     }
 
     /// Returns true when the delivery could not be settled because its connection was lost.
@@ -389,19 +399,40 @@ struct RPCRequestProcessor: Sendable {
     /// the broker took it.
     @discardableResult
     func sendReply(_ reply: RPCReply, to replyQueue: String, logger: Logger) async -> Bool {
-        let message = OutgoingMessage(exchange: "", routingKey: replyQueue, body: reply.encodedBody(),
-                                      properties: .oslo(), mandatory: options.rabbit.directMandatoryFlag)
+        let message = replyMessage(reply, to: replyQueue)
         do {
-            switch try await transport.publish(message) {
-            case .accepted:
-                count { reply.ending ? ($0.repliesSent += 1) : ($0.keepAlivesSent += 1) }
-                return true
-            case .returned(let code, let text):
-                count { $0.repliesReturned += 1 }
-                logger.error("reply queue \(replyQueue) does not exist (\(code) \(text)); dropping the \(reply.ending ? "reply" : "keep-alive")")
-                return false
-            }
+            return settled(reply, to: replyQueue, .success(try await transport.publish(message)), logger: logger)
         } catch {
+            return settled(reply, to: replyQueue, .failure(error), logger: logger)
+        }
+    }
+
+    /// Publishes a reply without waiting for the broker's answer; `then` gets what the waiting
+    /// form would return, on whatever thread learns it.
+    func sendReply(_ reply: RPCReply, to replyQueue: String, logger: Logger,
+                   then: @escaping @Sendable (Bool) -> Void) {
+        transport.publish(replyMessage(reply, to: replyQueue)) { [self] result in
+            then(settled(reply, to: replyQueue, result, logger: logger))
+        }
+    }
+
+    private func replyMessage(_ reply: RPCReply, to replyQueue: String) -> OutgoingMessage {
+        OutgoingMessage(exchange: "", routingKey: replyQueue, body: reply.encodedBody(), properties: .oslo(),
+                        mandatory: options.rabbit.directMandatoryFlag)
+    }
+
+    /// Counts and logs what became of a reply; whether the broker took it.
+    private func settled(_ reply: RPCReply, to replyQueue: String, _ result: Result<PublishOutcome, any Error>,
+                         logger: Logger) -> Bool {
+        switch result {
+        case .success(.accepted):
+            count { reply.ending ? ($0.repliesSent += 1) : ($0.keepAlivesSent += 1) }
+            return true
+        case .success(.returned(let code, let text)):
+            count { $0.repliesReturned += 1 }
+            logger.error("reply queue \(replyQueue) does not exist (\(code) \(text)); dropping the \(reply.ending ? "reply" : "keep-alive")")
+            return false
+        case .failure(let error):
             logger.error("could not send reply to \(replyQueue): \(error)")
             return false
         }

@@ -109,6 +109,37 @@ struct AMQPTransportTests {
         }
     }
 
+    @Test func aPublishThatDoesNotWaitHearsItsOutcome() async throws {
+        try await Self.withTransport { transport in
+            func publish(_ message: OutgoingMessage) async -> Result<PublishOutcome, any Error> {
+                await withCheckedContinuation { continuation in
+                    transport.publish(message) { continuation.resume(returning: $0) }
+                }
+            }
+            let queue = Interop.unique("q")
+            try await transport.declareQueue(QueueDeclaration(name: queue))
+            // The first publish opens the shared channel (the waiting path); the rest take the
+            // channel as it is and hear the broker on the connection's thread.
+            for i in 0..<20 {
+                #expect(try await publish(OutgoingMessage(exchange: "", routingKey: queue, body: Array("m\(i)".utf8))).get()
+                    == .accepted)
+            }
+            #expect(try await transport.queueStatus(queue).messages == 20)
+            #expect(try await publish(OutgoingMessage(exchange: "", routingKey: Interop.unique("reply-gone"),
+                                                      body: Array("r".utf8), mandatory: true)).get()
+                == .returned(replyCode: 312, replyText: "NO_ROUTE"))
+            // The broker closes the shared channel for a missing exchange: a TransportError, and
+            // the next publish gets a fresh channel.
+            switch await publish(OutgoingMessage(exchange: Interop.unique("no-exchange"), routingKey: "k", body: [1])) {
+            case .success(let outcome): Issue.record("publishing to a missing exchange: \(outcome)")
+            case .failure(let error): #expect((error as? TransportError)?.replyCode == 404)
+            }
+            #expect(try await publish(OutgoingMessage(exchange: "", routingKey: queue, body: [2])).get() == .accepted)
+            #expect(try await transport.queueStatus(queue).messages == 21)
+            try await transport.deleteQueue(named: queue)
+        }
+    }
+
     @Test func quorumRedeliveriesCarryTheirDeliveryCount() async throws {
         try await Self.withTransport { transport in
             let queue = Interop.unique("q")
