@@ -67,6 +67,11 @@ public struct ClusterStatusSync: Sendable {
     /// Statuses `sync_cluster_status` looks at.
     public static let syncedStatuses = ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"]
 
+    /// A status no row keeps for long: the sync saves `DELETE_COMPLETE` and then removes the
+    /// cluster, so a row still in it was left by a worker that stopped in between (killed, or
+    /// its database went away). Each sync finishes those deletions too.
+    public static let leftoverStatuses = [ClusterStatus.deleteComplete.rawValue]
+
     /// Statuses `sync_cluster_health_status` looks at.
     public static let healthStatuses = [
         "CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED",
@@ -85,8 +90,9 @@ public struct ClusterStatusSync: Sendable {
         let context = RequestContext.magnumAdmin()
         let all: [Cluster]
         do {
-            all = try await store.clusters(context: .allProjects, filters: ["status": .array(Self.syncedStatuses.map { .string($0) })],
-                                           options: .all)
+            all = try await store.clusters(
+                context: .allProjects,
+                filters: ["status": .array((Self.syncedStatuses + Self.leftoverStatuses).map { .string($0) })], options: .all)
         } catch {
             logger.warning("Ignore error [\(error)] when syncing up cluster status.")
             return []
@@ -99,10 +105,11 @@ public struct ClusterStatusSync: Sendable {
             do {
                 guard let status = try await leased(cluster, { () async throws -> String? in
                     // Under a lease, read the cluster again: a request may have changed it since the list.
-                    guard leases != nil else { return try await updateStatus(of: cluster, context: context) }
+                    guard leases != nil else { return try await syncStatus(of: cluster, context: context) }
                     let fresh = try await store.cluster(uuid: cluster.uuid ?? "None", context: .allProjects)
-                    guard Self.syncedStatuses.contains(fresh.base["status"]?.stringValue ?? "") else { return fresh.base["status"]?.stringValue }
-                    return try await updateStatus(of: fresh, context: context)
+                    let status = fresh.base["status"]?.stringValue ?? ""
+                    guard Self.syncedStatuses.contains(status) || Self.leftoverStatuses.contains(status) else { return status }
+                    return try await syncStatus(of: fresh, context: context)
                 }) else {
                     return cluster.base["status"]?.stringValue
                 }
@@ -112,6 +119,21 @@ public struct ClusterStatusSync: Sendable {
                 return cluster.base["status"]?.stringValue
             }
         }
+    }
+
+    /// One listed cluster: `updateStatus`, or the rest of a deletion a stopped worker left.
+    func syncStatus(of cluster: Cluster, context: RequestContext) async throws -> String? {
+        guard cluster.base["status"]?.stringValue == ClusterStatus.deleteComplete.rawValue else {
+            return try await updateStatus(of: cluster, context: context)
+        }
+        var log = logger
+        log[metadataKey: "cluster_uuid"] = "\(cluster.uuid ?? "None")"
+        log.warning("cluster left in DELETE_COMPLETE by a worker that stopped before removing it; finishing the deletion")
+        // Whether the stopped worker sent the delete notification is not known: it is sent
+        // (again), so that no consumer misses the end of the cluster.
+        await notifications.clusterOperation(.delete, .success, cluster: cluster, context: context)
+        try await removeDeleted(cluster, context: context, logger: log)
+        return ClusterStatus.deleteComplete.rawValue
     }
 
     /// `ClusterUpdateJob.update_status` for one cluster; returns its status afterwards.
@@ -140,15 +162,20 @@ public struct ClusterStatusSync: Sendable {
             }
         }
         if status == ClusterStatus.deleteComplete.rawValue {
-            await certificates.deleteCertificates(from: cluster, context: CertificateContext(context))
-            for nodeGroup in try await store.nodeGroups(clusterId: cluster.uuid ?? "None", context: StoreContext(context),
-                                                        filters: [:], options: .all) {
-                try await store.destroy(nodeGroup)
-            }
-            try await store.destroy(cluster)
-            log.info("cluster deleted")
+            try await removeDeleted(cluster, context: context, logger: log)
         }
         return status
+    }
+
+    /// A deleted cluster's certificates, nodegroups and row.
+    private func removeDeleted(_ cluster: Cluster, context: RequestContext, logger log: Logger) async throws {
+        await certificates.deleteCertificates(from: cluster, context: CertificateContext(context))
+        for nodeGroup in try await store.nodeGroups(clusterId: cluster.uuid ?? "None", context: StoreContext(context),
+                                                    filters: [:], options: .all) {
+            try await store.destroy(nodeGroup)
+        }
+        try await store.destroy(cluster)
+        log.info("cluster deleted")
     }
 
     /// One run of `sync_cluster_health_status`.

@@ -231,6 +231,30 @@ struct ClusterStatusSyncTests {
         }
     }
 
+    @Test func aClusterLeftInDeleteCompleteIsRemovedByTheNextSync() async throws {
+        try await MagnumDatabase.with(.sqlite) { dbs in
+            let store = dbs[0].store
+            try await Seed.apply(to: store)
+            // A worker saved DELETE_COMPLETE and stopped before removing the rows.
+            try await Self.prepare(store, [Self.prodEast: "DELETE_COMPLETE", Self.elsewhere: "CREATE_COMPLETE"])
+            #expect(try await store.x509KeyPairs(context: .allProjects, filters: [:], options: .all).isEmpty == false)
+            let s = await Service(store: store, script: DriverScript(statusByCluster: [:]))
+            await s.advance(by: 0)
+            await #expect(throws: MagnumError.self) { try await store.cluster(uuid: Self.prodEast, context: .allProjects) }
+            #expect(try await store.nodeGroups(clusterId: Self.prodEast, context: .allProjects, filters: [:], options: .all).isEmpty)
+            #expect(try await store.x509KeyPairs(context: .allProjects, filters: [:], options: .all).isEmpty,
+                    "the seeded key pairs are the deleted cluster's")
+            // The driver is not asked again; the delete is notified (again: whether the stopped
+            // worker sent it is not known); the cluster that is not in progress is left alone.
+            #expect(s.driver.calls.filter { $0["method"] == "update_cluster_status" }.isEmpty)
+            let events = try await s.notifications()
+            #expect(events.filter { $0.eventType == "magnum.cluster.delete" }.map { $0.payload["outcome"]?.stringValue } == ["success"])
+            #expect(try await store.cluster(uuid: Self.elsewhere, context: .allProjects).status?.rawValue == "CREATE_COMPLETE")
+            await s.advance(by: 60)
+            #expect(try await s.notifications().filter { $0.eventType == "magnum.cluster.delete" }.count == 1)
+        }
+    }
+
     @Test func periodicDisabledLeavesOnlyTheHeartbeat() async throws {
         try await MagnumDatabase.with(.sqlite) { dbs in
             let store = dbs[0].store
