@@ -1,7 +1,8 @@
 import DequeModule
 
 /// The connection thread's view of one channel: queued requests, consumers, unacknowledged
-/// deliveries, unconfirmed publishes, and what to restore after a reconnect. Thread-confined.
+/// deliveries, unconfirmed publishes, and what to restore after a reconnect. Used only by the
+/// holder of the connection's ownership lock (see `ConnectionLoop`).
 final class ChannelState {
     enum Status { case opening, open, closing }
 

@@ -4,7 +4,8 @@ import Glibc
 import Logging
 
 /// The dedicated thread of one `AMQPConnection`: the only code that touches its librabbitmq
-/// state.
+/// state, run by that thread or, while it sleeps in `poll()`, by a caller holding the
+/// connection's ownership lock (`runCommandsWhileAsleep`).
 ///
 /// Each turn of the loop drains the command queue, reads the frames librabbitmq can give
 /// without waiting (at most `batchLimit`), hands deliveries to their consumers in one batch,
@@ -15,8 +16,9 @@ import Logging
 /// When the connection is lost it reconnects with backoff, declares the recorded topology
 /// again and re-registers consumers.
 final class ConnectionLoop: @unchecked Sendable {
-    // @unchecked: every mutable property below is used only on the connection thread; the
-    // instance crosses to that thread once, when it starts.
+    // @unchecked: every mutable property below is used only by the holder of
+    // `core.ownership`: the connection thread, which lets go of it only to sleep in poll(), or a
+    // caller running queued commands meanwhile. The lock orders their accesses.
 
     let core: ConnectionCore
     private let configuration: AMQPConfiguration

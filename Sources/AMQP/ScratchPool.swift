@@ -2,7 +2,8 @@ import CRabbitMQ
 import Glibc
 
 /// A librabbitmq memory pool for building the C structures of one outgoing method or message.
-/// Everything allocated is valid until `recycle()`; only the connection thread uses it.
+/// Everything allocated is valid until `recycle()`; only the holder of the connection's
+/// ownership lock uses it (see `ConnectionLoop`).
 final class ScratchPool {
     let pool: UnsafeMutablePointer<amqp_pool_t>
 

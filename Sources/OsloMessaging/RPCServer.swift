@@ -154,7 +154,7 @@ public actor RPCServer {
                                     await semaphore.acquire()
                                     handlers.addTask {
                                         await processor.process(delivery)
-                                        await semaphore.release()
+                                        semaphore.release()
                                     }
                                 }
                                 return nil
