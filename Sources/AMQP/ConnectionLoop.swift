@@ -171,8 +171,8 @@ final class ConnectionLoop: @unchecked Sendable {
     /// Run by a caller that queued a publish or a settlement while this thread sleeps in
     /// `poll()`: runs every queued command on the caller's thread and sends the acks, as a turn
     /// of the loop would (replies from the broker are read by the loop when it wakes). Wakes the
-    /// thread when a command needs it (a request whose answer has a deadline, close) or the
-    /// connection was lost. False when the thread holds the lock (it is waking up): the caller
+    /// thread when a command needs it (a request whose answer has a deadline, close), when acks
+    /// are better gathered (deliveries still unsettled), or when the connection was lost. False when the thread holds the lock (it is waking up): the caller
     /// wakes it instead.
     func runCommandsWhileAsleep() -> Bool {
         guard core.ownership.tryLock() else { return false }
@@ -188,7 +188,17 @@ final class ConnectionLoop: @unchecked Sendable {
                 process(command)
             }
             inbox.removeAll(keepingCapacity: true)
-            if session != nil { flushAcks() }
+            // Acks are sent here only when they settle everything outstanding on their channel
+            // (one request answered on a quiet connection). With deliveries still unsettled more
+            // acks are coming: the thread is woken to gather them into one `multiple` ack, as
+            // it would without this path.
+            if session != nil {
+                if channelsWithAcks.contains(where: { $0.unacked.contains { $0.state == .pending } }) {
+                    wake = true
+                } else {
+                    flushAcks()
+                }
+            }
         } while !core.finishRunningWhileAsleep()
         if session == nil || closing { wake = true }
         core.ownership.unlock()
