@@ -14,14 +14,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_amqp.h"
 #include "oslo_decode.h"
-
-static void die_reply(amqp_rpc_reply_t reply, const char *what) {
-  if (reply.reply_type == AMQP_RESPONSE_NORMAL) return;
-  fprintf(stderr, "consumer: %s failed (reply type %d, library error %s)\n", what, reply.reply_type,
-          amqp_error_string2(reply.library_error));
-  exit(1);
-}
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -41,15 +35,8 @@ int main(int argc, char **argv) {
   long count = atol(argv[4]);
   int prefetch = atoi(argv[5]);
 
-  amqp_connection_state_t conn = amqp_new_connection();
-  amqp_socket_t *socket = amqp_tcp_socket_new(conn);
-  if (!socket || amqp_socket_open(socket, host, port) != AMQP_STATUS_OK) {
-    fprintf(stderr, "consumer: cannot connect to %s:%d\n", host, port);
-    return 1;
-  }
-  die_reply(amqp_login(conn, "/", 0, 131072, 60, AMQP_SASL_METHOD_PLAIN, "guest", "guest"), "login");
-  amqp_channel_open(conn, 1);
-  die_reply(amqp_get_rpc_reply(conn), "channel.open");
+  bench_program = "consumer";
+  amqp_connection_state_t conn = bench_connect(host, port);
   amqp_basic_qos(conn, 1, 0, (uint16_t)prefetch, 0);
   die_reply(amqp_get_rpc_reply(conn), "basic.qos");
   amqp_basic_consume(conn, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);

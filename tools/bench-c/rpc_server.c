@@ -17,14 +17,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "bench_amqp.h"
 #include "oslo_decode.h"
-
-static void die_reply(amqp_rpc_reply_t reply, const char *what) {
-  if (reply.reply_type == AMQP_RESPONSE_NORMAL) return;
-  fprintf(stderr, "rpc_server: %s failed (reply type %d, library error %s)\n", what, reply.reply_type,
-          amqp_error_string2(reply.library_error));
-  exit(1);
-}
 
 // Whether standard input is closed (checked between messages).
 static int input_closed(void) {
@@ -66,15 +60,8 @@ int main(int argc, char **argv) {
   amqp_bytes_t topic = amqp_cstring_bytes(argv[4]);
   int prefetch = atoi(argv[5]);
 
-  amqp_connection_state_t conn = amqp_new_connection();
-  amqp_socket_t *socket = amqp_tcp_socket_new(conn);
-  if (!socket || amqp_socket_open(socket, host, port) != AMQP_STATUS_OK) {
-    fprintf(stderr, "rpc_server: cannot connect to %s:%d\n", host, port);
-    return 1;
-  }
-  die_reply(amqp_login(conn, "/", 0, 131072, 60, AMQP_SASL_METHOD_PLAIN, "guest", "guest"), "login");
-  amqp_channel_open(conn, 1);
-  die_reply(amqp_get_rpc_reply(conn), "channel.open");
+  bench_program = "rpc_server";
+  amqp_connection_state_t conn = bench_connect(host, port);
   // What an oslo server declares for its topic queue with the default options: a topic exchange
   // and a queue, neither durable nor auto-deleted, bound by the topic.
   amqp_exchange_declare(conn, 1, exchange, amqp_cstring_bytes("topic"), 0, 0, 0, 0, amqp_empty_table);
