@@ -186,6 +186,13 @@ public actor RPCServer {
         stopped = true
         for sub in subscriptions { await sub.cancel() }
         await runner?.value
+        // Replies handed over without waiting: let the broker answer them (bounded) before the
+        // caller closes the transport under them.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while processor.pendingReplies.count.load(ordering: .acquiring) > 0 && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         subscriptions = []
         let opts = processor.options.rabbit
         if !opts.rabbitStreamFanout && !opts.useQueueManager {
@@ -212,6 +219,8 @@ struct RPCRequestProcessor: Sendable {
     let logger: Logger
     let stats = StatisticsBox()
     let inFlight = InFlightRequests()
+    /// Replies handed over without waiting whose broker answer has not come yet.
+    let pendingReplies = PendingReplies()
 
     func count(_ update: (inout RPCServerStatistics) -> Void) { stats.value.withLock { update(&$0) } }
 
@@ -411,8 +420,10 @@ struct RPCRequestProcessor: Sendable {
     /// form would return, on whatever thread learns it.
     func sendReply(_ reply: RPCReply, to replyQueue: String, logger: Logger,
                    then: @escaping @Sendable (Bool) -> Void) {
+        pendingReplies.count.wrappingAdd(1, ordering: .relaxed)
         transport.publish(replyMessage(reply, to: replyQueue)) { [self] result in
             then(settled(reply, to: replyQueue, result, logger: logger))
+            pendingReplies.count.wrappingSubtract(1, ordering: .releasing)
         }
     }
 
@@ -461,6 +472,10 @@ struct RPCRequestProcessor: Sendable {
             }
         }
     }
+}
+
+final class PendingReplies: Sendable {
+    let count = Atomic<Int>(0)
 }
 
 final class StatisticsBox: Sendable {
