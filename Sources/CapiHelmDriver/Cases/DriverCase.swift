@@ -239,7 +239,13 @@ public struct DriverCase: Sendable {
             try await driver.upgradeCluster(&cluster, to: newTemplate, maxBatchSize: args["max_batch_size"]?.intValue ?? 1,
                                             nodeGroup: ng, context: context)
         case "create_nodegroup":
-            let count = try await store.nodeGroups(clusterUUID: cluster.uuid ?? "").count
+            let existing = try await store.nodeGroups(clusterUUID: cluster.uuid ?? "")
+            let count = existing.count
+            // Magnum's conductor creates the row before calling the driver; the database's unique
+            // (cluster_id, name) refuses a name the cluster already has (as SQLClusterStore does).
+            if let name = args["nodegroup"]?["name"]?.stringValue, existing.contains(where: { $0.name == name }) {
+                throw MagnumError("NodeGroupAlreadyExists", ["cluster_id": .string(cluster.uuid ?? "None"), "name": .string(name)])
+            }
             var ng = try await insertNodeGroup(args["nodegroup"] ?? [:], cluster: cluster, store: store, ordinal: 100 + count)
             try await driver.createNodeGroup(&cluster, nodeGroup: &ng, context: context)
         case "update_nodegroup":
