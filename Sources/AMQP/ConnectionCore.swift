@@ -8,6 +8,15 @@ enum Command: Sendable {
     case publish(ChannelCore, OutgoingMessage, PublishCompletion)
     case settle(ChannelCore, epoch: UInt64, tag: UInt64, Settlement)
     case close(CheckedContinuation<Void, Never>?)
+
+    /// Whether a caller may carry it out while the thread sleeps: the others need the thread
+    /// (a request's answer has a deadline the thread watches; close ends the loop).
+    var runsWhileAsleep: Bool {
+        switch self {
+        case .publish, .settle: true
+        case .request, .close: false
+        }
+    }
 }
 
 struct OutgoingMessage: Sendable {
@@ -100,12 +109,7 @@ final class ConnectionCore: Sendable {
         if wake {
             // Publishes and settlements are run here while the thread sleeps; anything else
             // (or a busy lock: the thread is waking up) wakes it.
-            let inline: Bool
-            switch command {
-            case .publish, .settle: inline = true
-            case .request, .close: inline = false
-            }
-            if !inline || !(loop?.runCommandsWhileAsleep() ?? false) { wakeThread() }
+            if !command.runsWhileAsleep || !(loop?.runCommandsWhileAsleep() ?? false) { wakeThread() }
         }
         return accepted
     }

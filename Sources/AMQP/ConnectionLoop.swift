@@ -181,10 +181,7 @@ final class ConnectionLoop: @unchecked Sendable {
             core.takeCommands(into: &inbox)
             core.commandsRunWhileAsleep.wrappingAdd(inbox.count, ordering: .relaxed)
             for command in inbox {
-                switch command {
-                case .publish, .settle: break
-                case .request, .close: wake = true
-                }
+                if !command.runsWhileAsleep { wake = true }
                 process(command)
             }
             inbox.removeAll(keepingCapacity: true)
