@@ -234,7 +234,7 @@ public final class AMQPTransport: MessageTransport {
 
     public func publish(_ message: OutgoingMessage) async throws -> PublishOutcome {
         let properties = AMQPMapping.amqpProperties(message.properties)
-        let what = "publish to exchange '\(message.exchange)' with routing key '\(message.routingKey)'"
+        let what = Self.describe(message)
         var retriedAfterChannelClose = false
         while true {
             let outcome: AMQP.PublishOutcome
@@ -252,11 +252,21 @@ public final class AMQPTransport: MessageTransport {
                 retriedAfterChannelClose = true
                 continue
             }
-            switch outcome {
-            case .confirmed: return .accepted
-            case .returned(let returned): return .returned(replyCode: Int(returned.replyCode), replyText: returned.replyText)
-            case .nacked: throw TransportError(.publishRefused, "\(what): the broker refused the message (basic.nack)")
-            }
+            return try Self.publishOutcome(outcome, what)
+        }
+    }
+
+    /// How errors name a publish.
+    static func describe(_ message: OutgoingMessage) -> String {
+        "publish to exchange '\(message.exchange)' with routing key '\(message.routingKey)'"
+    }
+
+    /// The broker's answer to a publish, as the transport reports it: a nack is an error.
+    static func publishOutcome(_ outcome: AMQP.PublishOutcome, _ what: @autoclosure () -> String) throws -> PublishOutcome {
+        switch outcome {
+        case .confirmed: return .accepted
+        case .returned(let returned): return .returned(replyCode: Int(returned.replyCode), replyText: returned.replyText)
+        case .nacked: throw TransportError(.publishRefused, "\(what()): the broker refused the message (basic.nack)")
         }
     }
 
@@ -267,34 +277,20 @@ public final class AMQPTransport: MessageTransport {
     public func publish(_ message: OutgoingMessage,
                         outcome: @escaping @Sendable (Result<PublishOutcome, any Error>) -> Void) {
         guard let channel = publishSlot.openChannel, sender.isConnected, !isClosed else {
-            publishWaiting(message, outcome: outcome)
+            publishInTask(message, outcome: outcome)
             return
         }
         channel.publish(message.body, exchange: message.exchange, routingKey: message.routingKey,
                         properties: AMQPMapping.amqpProperties(message.properties), mandatory: message.mandatory) {
             [self] result in
             switch result {
-            case .success(.confirmed):
-                outcome(.success(.accepted))
-            case .success(.returned(let returned)):
-                outcome(.success(.returned(replyCode: Int(returned.replyCode), replyText: returned.replyText)))
-            case .success(.nacked):
-                outcome(.failure(TransportError(
-                    .publishRefused,
-                    "publish to exchange '\(message.exchange)' with routing key '\(message.routingKey)': the broker refused the message (basic.nack)")))
+            case .success(let answer):
+                outcome(Result { try Self.publishOutcome(answer, Self.describe(message)) })
             case .failure(let error) where (error.kind == .connectionClosed || error.kind == .channelClosed) && !isClosed:
-                publishWaiting(message, outcome: outcome)
+                publishInTask(message, outcome: outcome)
             case .failure(let error):
-                outcome(.failure(AMQPMapping.transportError(
-                    error, "publish to exchange '\(message.exchange)' with routing key '\(message.routingKey)'")))
+                outcome(.failure(AMQPMapping.transportError(error, Self.describe(message))))
             }
-        }
-    }
-
-    private func publishWaiting(_ message: OutgoingMessage,
-                                outcome: @escaping @Sendable (Result<PublishOutcome, any Error>) -> Void) {
-        Task {
-            do { outcome(.success(try await publish(message))) } catch { outcome(.failure(error)) }
         }
     }
 

@@ -32,6 +32,12 @@ extension MessageTransport {
     /// Runs the waiting `publish` in a task of its own.
     public func publish(_ message: OutgoingMessage,
                         outcome: @escaping @Sendable (Result<PublishOutcome, any Error>) -> Void) {
+        publishInTask(message, outcome: outcome)
+    }
+
+    /// The waiting `publish` in a task of its own, its result handed to `outcome`.
+    func publishInTask(_ message: OutgoingMessage,
+                       outcome: @escaping @Sendable (Result<PublishOutcome, any Error>) -> Void) {
         Task {
             do { outcome(.success(try await publish(message))) } catch { outcome(.failure(error)) }
         }
